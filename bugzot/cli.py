@@ -1,0 +1,80 @@
+"""Command-line interface: ``flask --app bugzot <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from bugzot import permissions
+from bugzot.services import ServiceError
+
+
+def register_commands(app: Flask) -> None:
+    """Add BugZot's commands to ``app.cli``."""
+    for command in (init_db, create_admin, create_user, seed_demo):
+        app.cli.add_command(command)
+
+
+def _fail(exc: ServiceError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema and the built-in roles."""
+    from bugzot.services.roles import ensure_default_roles
+
+    upgrade()
+    ensure_default_roles()
+    click.echo("Database is up to date.")
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--real-name", default="")
+def create_admin(username: str, email: str, password: str, real_name: str) -> None:
+    """Create an active administrator account."""
+    _create(username, email, password, real_name, permissions.ADMIN)
+
+
+@click.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", default=permissions.DEFAULT_ROLE, show_default=True,
+              help="Reporter, Employee, Supervisor, Admin or a custom role.")
+@click.option("--real-name", default="")
+def create_user(username: str, email: str, password: str, role: str, real_name: str) -> None:
+    """Create an active account with the given role."""
+    _create(username, email, password, real_name, role)
+
+
+def _create(username: str, email: str, password: str, real_name: str, role: str) -> None:
+    from bugzot.services.accounts import create_user as create
+    from bugzot.services.roles import ensure_default_roles
+
+    ensure_default_roles()
+    try:
+        user = create(username, email, password, real_name=real_name, role_name=role, active=True)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.role.name} {user.username} <{user.email}>.")
+
+
+@click.command("seed-demo")
+@click.option("--password", default="demo-password", show_default=True,
+              help="Password of every demo account.")
+def seed_demo(password: str) -> None:
+    """Add demo products, components, versions and one user per role."""
+    from bugzot.services.demo import seed_demo as seed
+
+    try:
+        logins = seed(password)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo("Demo data is in place. Log in as:")
+    for role, username in logins:
+        click.echo(f"  {role:<11} {username:<11} password: {password}")

@@ -1,0 +1,58 @@
+"""Forms for logging in, registering, resetting passwords and preferences."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from bugzot.services.passwords import MAX_LENGTH, MIN_LENGTH
+
+_password_len = Length(min=MIN_LENGTH, max=MAX_LENGTH,
+                       message=f"Use {MIN_LENGTH} to {MAX_LENGTH} characters.")
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    remember = BooleanField("Keep me logged in")
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(min=2, max=64)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254),
+                                            Email(check_deliverability=False)])
+    real_name = StringField("Real name", validators=[Length(max=128)])
+    password = PasswordField("Password", validators=[DataRequired(), _password_len])
+    confirm = PasswordField("Repeat password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class LoginOnlyForm(FlaskForm):
+    """Asks for a username or email (resend activation, request a reset)."""
+
+    login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), _password_len])
+    confirm = PasswordField("Repeat password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class ProfileForm(FlaskForm):
+    real_name = StringField("Real name", validators=[Length(max=128)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired(), _password_len])
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField("New email", validators=[DataRequired(), Length(max=254),
+                                                Email(check_deliverability=False)])
+    password = PasswordField("Current password", validators=[DataRequired()])

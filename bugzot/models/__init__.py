@@ -1,0 +1,26 @@
+"""All models; importing this package registers every table with ``db.metadata``."""
+
+from bugzot.models.base import UTCDateTime, utcnow
+from bugzot.models.bugs import Attachment, Bug, BugCC, BugChange, Comment, Dependency
+from bugzot.models.products import Classification, Component, Milestone, Product, Version
+from bugzot.models.users import ActivationKey, Role, RolePermission, User
+
+__all__ = [
+    "ActivationKey",
+    "Attachment",
+    "Bug",
+    "BugCC",
+    "BugChange",
+    "Comment",
+    "Dependency",
+    "Classification",
+    "Component",
+    "Milestone",
+    "Product",
+    "Role",
+    "RolePermission",
+    "UTCDateTime",
+    "User",
+    "Version",
+    "utcnow",
+]

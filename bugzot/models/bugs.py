@@ -1,0 +1,143 @@
+"""Bugs and what hangs off them: comments, attachments, CC, dependencies, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bugzot.extensions import db
+from bugzot.models.base import UTCDateTime, utcnow
+from bugzot.models.products import Component, Milestone, Product, Version
+from bugzot.models.users import User
+
+
+class Bug(db.Model):
+    """One bug report. ``revision`` grows by one with every saved change (mid-air check)."""
+
+    __tablename__ = "bugs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"), index=True)
+    summary: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    resolution: Mapped[str | None] = mapped_column(String(20), index=True)
+    severity: Mapped[str] = mapped_column(String(16), index=True)
+    priority: Mapped[str] = mapped_column(String(8), index=True)
+    platform: Mapped[str] = mapped_column(String(32), default="All")
+    op_sys: Mapped[str] = mapped_column(String(32), default="All")
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    qa_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    dup_of_id: Mapped[int | None] = mapped_column(ForeignKey("bugs.id"), index=True)
+    # A private bug is seen only by its reporter and holders of bug.private.
+    is_private: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    revision: Mapped[int] = mapped_column(default=1)
+
+    product: Mapped[Product] = relationship()
+    component: Mapped[Component] = relationship()
+    version: Mapped[Version | None] = relationship()
+    milestone: Mapped[Milestone | None] = relationship()
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    qa_contact: Mapped[User | None] = relationship(foreign_keys=[qa_contact_id])
+    dup_of: Mapped[Bug | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        # List pages sort by these with the id as tie-breaker (keyset pagination).
+        Index("ix_bugs_product_status", "product_id", "status"),
+        Index("ix_bugs_updated_id", "updated_at", "id"),
+    )
+
+
+class Comment(db.Model):
+    """A comment; number 0 is the bug's description. Never edited after posting."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("bug_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bug_id: Mapped[int] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column()
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    is_private: Mapped[bool] = mapped_column(default=False)
+    # Hidden by an admin: shown as "hidden" to everyone but admins.
+    is_hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    author: Mapped[User] = relationship()
+
+
+class Attachment(db.Model):
+    """File metadata; the bytes live in the attachment folder under ``storage_name``."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bug_id: Mapped[int] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))  # for display and downloads only
+    description: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # the stored file's name
+    is_patch: Mapped[bool] = mapped_column(default=False)
+    is_private: Mapped[bool] = mapped_column(default=False)
+    is_obsolete: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploader: Mapped[User] = relationship()
+
+
+class BugCC(db.Model):
+    """A user on a bug's CC list (they will be notified of changes)."""
+
+    __tablename__ = "bug_cc"
+
+    bug_id: Mapped[int] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship()
+
+
+class Dependency(db.Model):
+    """``blocked_id`` depends on ``dependson_id`` (the latter blocks the former)."""
+
+    __tablename__ = "dependencies"
+
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True)
+    dependson_id: Mapped[int] = mapped_column(
+        ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class BugChange(db.Model):
+    """One changed field of one bug (Trac's ticket_change, Bugzilla's bugs_activity).
+
+    ``is_private`` marks rows about private comments/attachments so history shows
+    them only to users who may see those.
+    """
+
+    __tablename__ = "bug_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bug_id: Mapped[int] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    is_private: Mapped[bool] = mapped_column(default=False)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship()

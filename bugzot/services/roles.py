@@ -1,0 +1,69 @@
+"""Roles and their permission grants."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bugzot import permissions
+from bugzot.extensions import db
+from bugzot.models import Role, RolePermission, User
+from bugzot.services import NotFound, ServiceError, unit_of_work
+
+
+def ensure_default_roles() -> None:
+    """Create the built-in roles with their default grants if they are missing."""
+    with unit_of_work():
+        existing = {r.name for r in db.session.scalars(select(Role))}
+        for name, (description, perms) in permissions.DEFAULT_GRANTS.items():
+            if name in existing:
+                continue
+            role = Role(name=name, description=description, is_builtin=True)
+            role.grants = [RolePermission(permission=p) for p in perms]
+            db.session.add(role)
+
+
+def role_by_name(name: str) -> Role:
+    """The role called ``name`` (case-insensitive), or NotFound."""
+    role = db.session.scalar(select(Role).where(db.func.lower(Role.name) == name.lower()))
+    if role is None:
+        known = ", ".join(db.session.scalars(select(Role.name).order_by(Role.id)))
+        raise NotFound(f"No role named {name!r}. Known roles: {known}.", field="role")
+    return role
+
+
+def save_role(
+    role: Role | None, name: str, description: str, granted: list[str]
+) -> Role:
+    """Create (``role`` None) or update a role and set exactly the ``granted`` permissions."""
+    name = name.strip()
+    unknown = set(granted) - set(permissions.ALL_PERMISSIONS)
+    if unknown:
+        raise ServiceError(f"Unknown permission(s): {', '.join(sorted(unknown))}.", "permissions")
+    if not name:
+        raise ServiceError("A role needs a name.", "name")
+    clash = db.session.scalar(
+        select(Role).where(db.func.lower(Role.name) == name.lower())
+    )
+    if clash is not None and clash is not role:
+        raise ServiceError(f"A role named {name!r} already exists.", "name")
+    if role is not None and role.is_builtin and role.name != name:
+        raise ServiceError("Built-in roles cannot be renamed.", "name")
+    with unit_of_work():
+        if role is None:
+            role = Role(name=name, description=description)
+            db.session.add(role)
+        role.name = name
+        role.description = description
+        role.grants = [RolePermission(permission=p) for p in sorted(set(granted))]
+    return role
+
+
+def delete_role(role: Role) -> None:
+    """Delete a role nobody holds; built-in roles cannot be deleted."""
+    if role.is_builtin:
+        raise ServiceError("Built-in roles cannot be deleted.")
+    holders = db.session.scalar(select(db.func.count()).where(User.role_id == role.id))
+    if holders:
+        raise ServiceError(f"{holders} user(s) still hold this role; move them first.")
+    with unit_of_work():
+        db.session.delete(role)

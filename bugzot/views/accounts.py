@@ -1,0 +1,187 @@
+"""Login, logout, registration, activation, password reset and preferences."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from bugzot.extensions import db, login_manager
+from bugzot.forms import apply_error
+from bugzot.forms.accounts import (
+    EmailChangeForm, LoginForm, LoginOnlyForm, PasswordChangeForm, ProfileForm, RegisterForm,
+    ResetPasswordForm,
+)
+from bugzot.models import ActivationKey, User
+from bugzot.services import ServiceError
+from bugzot.services import accounts
+
+bp = Blueprint("accounts", __name__)
+
+LOGIN_FAILED = "Wrong username/email or password, or the account is not activated yet."
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in by username or email; the session is renewed on success."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.login.data, form.password.data)
+        if user is not None:
+            session.clear()  # renew the session: nothing from before login survives
+            login_user(user, remember=form.remember.data)
+            flash(f"Welcome, {user.display_name}.", "success")
+            return redirect(safe_next(form.next.data) or url_for("main.home"))
+        form.form_errors.append(LOGIN_FAILED)
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (POST with CSRF, so a link elsewhere cannot log you out)."""
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Self-registration; the account waits for its emailed activation link."""
+    if not current_app.config["ALLOW_REGISTRATION"]:
+        abort(404)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            accounts.register(form.username.data, form.email.data, form.password.data,
+                              form.real_name.data or "")
+        except ServiceError as exc:
+            apply_error(form, exc)
+        else:
+            return render_template("accounts/check_mail.html", email=form.email.data.strip().lower())
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/activate/<key>")
+def activate(key: str):
+    """Open the emailed activation link."""
+    try:
+        user = accounts.activate(key)
+    except ServiceError as exc:
+        return render_template("accounts/key_problem.html", message=exc.message,
+                               resend=True), 400
+    flash(f"Account {user.username} is active. Please log in.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def resend_activation():
+    """Ask for a new activation link."""
+    form = LoginOnlyForm()
+    if form.validate_on_submit():
+        accounts.resend_activation(form.login.data)
+        return render_template("accounts/check_mail.html", email=None)
+    return render_template("accounts/resend.html", form=form)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_request():
+    """Ask for a password-reset link."""
+    form = LoginOnlyForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.login.data)
+        return render_template("accounts/check_mail.html", email=None)
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset-password/<key>", methods=["GET", "POST"])
+def reset_password(key: str):
+    """Choose a new password with an emailed key."""
+    if accounts.find_key(key, ActivationKey.KIND_RESET) is None:
+        return render_template("accounts/key_problem.html",
+                               message="This reset link is invalid, was already used, or has expired.",
+                               resend=False), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(key, form.password.data)
+        except ServiceError as exc:
+            apply_error(form, exc)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password was changed. Please log in.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/prefs", methods=["GET", "POST"])
+@login_required
+def prefs():
+    """Real name, email change (re-verified) and password change."""
+    profile = ProfileForm(prefix="profile", real_name=current_user.real_name)
+    password = PasswordChangeForm(prefix="pw")
+    email = EmailChangeForm(prefix="email")
+    action = request.form.get("action")
+    if request.method == "POST":
+        form = {"profile": profile, "password": password, "email": email}.get(action)
+        if form is None:
+            abort(400, "Unknown preferences action.")
+        if form.validate_on_submit():
+            try:
+                if form is profile:
+                    accounts.update_profile(current_user, form.real_name.data or "")
+                    flash("Saved.", "success")
+                elif form is password:
+                    accounts.change_password(current_user, form.current_password.data,
+                                             form.new_password.data)
+                    login_user(current_user)  # keep this session valid with the new version
+                    flash("Your password was changed; other sessions were logged out.", "success")
+                else:
+                    accounts.request_email_change(current_user, form.email.data, form.password.data)
+                    flash("We sent a confirmation link to the new address. The change takes "
+                          "effect when you open it.", "info")
+                return redirect(url_for("accounts.prefs"))
+            except ServiceError as exc:
+                apply_error(form, exc)
+    return render_template("accounts/prefs.html", profile=profile, password=password, email=email)
+
+
+@bp.get("/prefs/email/<key>")
+def confirm_email(key: str):
+    """Open the link mailed to a new address."""
+    try:
+        user = accounts.confirm_email_change(key)
+    except ServiceError as exc:
+        return render_template("accounts/key_problem.html", message=exc.message, resend=False), 400
+    flash(f"The address of {user.username} is now {user.email}.", "success")
+    return redirect(url_for("accounts.prefs" if current_user.is_authenticated else "accounts.login"))
+
+
+@login_manager.user_loader
+def load_user(session_id: str):
+    """Flask-Login: the active user of a session id "<id>:<session_version>"."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
