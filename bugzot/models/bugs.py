@@ -71,8 +71,14 @@ class Comment(db.Model):
     # Hidden by an admin: shown as "hidden" to everyone but admins.
     is_hidden: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The bug's revision this comment was saved with (mid-air page: "new since you loaded").
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set on the comment written when an attachment is added ("Created attachment 3").
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="SET NULL"), index=True)
 
     author: Mapped[User] = relationship()
+    attachment: Mapped[Attachment | None] = relationship(foreign_keys=[attachment_id])
 
 
 class Attachment(db.Model):
@@ -139,5 +145,9 @@ class BugChange(db.Model):
     is_private: Mapped[bool] = mapped_column(default=False)
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"))
+    # The bug's revision this change produced (mid-air page: "changed since you loaded").
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
 
     user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_bug_changes_bug_revision", "bug_id", "revision"),)
