@@ -125,3 +125,13 @@ def require(permission: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+# -- Object rules owned by the bug code -----------------------------------------
+@object_rule(BUG_EDIT)
+def _reporter_edits_own_bug(user: Any, bug: Any) -> bool | None:
+    """Reporters with BUG_EDIT_OWN may edit the basic fields of bugs they reported."""
+    if (getattr(user, "is_authenticated", False) and getattr(bug, "reporter_id", None) == user.id
+            and BUG_EDIT_OWN in granted(user)):
+        return True
+    return None
