@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from bugzot import permissions
 from bugzot.extensions import db
@@ -296,3 +297,40 @@ def admin_update_user(user: User, *, role: Role, is_active: bool, real_name: str
         user.role = role
         user.is_active = is_active
         user.real_name = real_name.strip()
+
+
+def admin_create_user(username: str, email: str, password: str, real_name: str,
+                      role: Role, active: bool = True) -> User:
+    """Create an account from the admin page; a concurrent duplicate is a form error too."""
+    try:
+        return create_user(username, email, password, real_name=real_name,
+                           role_name=role.name, active=active)
+    except IntegrityError as exc:
+        raise ServiceError("That username or email address was just taken; try another.",
+                           "username") from exc
+
+
+USER_STATUSES = ("all", "active", "disabled")
+
+
+def find_users(text: str = "", role_id: int | None = None, status: str = "all",
+               page: int = 1, per_page: int = 50) -> tuple[list[User], int]:
+    """Users matching ``text`` (username, email or real name), role and status, by
+    username; returns one page and the total number of matches."""
+    query = select(User)
+    text = text.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(User.username.like(pattern, escape="\\"),
+                                User.email.like(pattern, escape="\\"),
+                                db.func.lower(User.real_name).like(pattern, escape="\\")))
+    if role_id:
+        query = query.where(User.role_id == role_id)
+    if status in ("active", "disabled"):
+        query = query.where(User.is_active == (status == "active"))
+    total = db.session.scalar(select(db.func.count()).select_from(query.subquery())) or 0
+    page = max(page, 1)
+    users = db.session.scalars(
+        query.order_by(User.username).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(users), total

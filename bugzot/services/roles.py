@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bugzot import permissions
 from bugzot.extensions import db
@@ -31,16 +32,27 @@ def role_by_name(name: str) -> Role:
     return role
 
 
+# The Admin role always keeps these, so somebody can always repair users and roles.
+LOCKOUT_GUARD = (permissions.ADMIN_ROLES, permissions.ADMIN_USERS)
+NAME_MAX = 64
+DESCRIPTION_MAX = 4000
+
+
 def save_role(
     role: Role | None, name: str, description: str, granted: list[str]
 ) -> Role:
     """Create (``role`` None) or update a role and set exactly the ``granted`` permissions."""
     name = name.strip()
+    description = (description or "").strip()
     unknown = set(granted) - set(permissions.ALL_PERMISSIONS)
     if unknown:
         raise ServiceError(f"Unknown permission(s): {', '.join(sorted(unknown))}.", "permissions")
     if not name:
         raise ServiceError("A role needs a name.", "name")
+    if len(name) > NAME_MAX:
+        raise ServiceError(f"Role names are at most {NAME_MAX} characters.", "name")
+    if len(description) > DESCRIPTION_MAX:
+        raise ServiceError(f"The description is at most {DESCRIPTION_MAX} characters.", "description")
     clash = db.session.scalar(
         select(Role).where(db.func.lower(Role.name) == name.lower())
     )
@@ -48,13 +60,23 @@ def save_role(
         raise ServiceError(f"A role named {name!r} already exists.", "name")
     if role is not None and role.is_builtin and role.name != name:
         raise ServiceError("Built-in roles cannot be renamed.", "name")
-    with unit_of_work():
-        if role is None:
-            role = Role(name=name, description=description)
-            db.session.add(role)
-        role.name = name
-        role.description = description
-        role.grants = [RolePermission(permission=p) for p in sorted(set(granted))]
+    if role is not None and role.is_builtin and role.name == permissions.ADMIN:
+        missing = [p for p in LOCKOUT_GUARD if p not in granted]
+        if missing:
+            raise ServiceError(
+                f"The {permissions.ADMIN} role must keep {' and '.join(missing)}, or nobody "
+                "could manage users and roles any more.", "permissions")
+    try:
+        with unit_of_work():
+            if role is None:
+                role = Role(name=name, description=description)
+                db.session.add(role)
+            role.name = name
+            role.description = description
+            role.grants = [RolePermission(permission=p) for p in sorted(set(granted))]
+            db.session.flush()
+    except IntegrityError as exc:  # a concurrent save took the name first
+        raise ServiceError(f"A role named {name!r} already exists.", "name") from exc
     return role
 
 

@@ -1,0 +1,66 @@
+"""Admin pages for roles and their permission grants (``admin.roles``)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from sqlalchemy import func, select
+
+from bugzot import permissions
+from bugzot.extensions import db
+from bugzot.forms.admin import ConfirmForm, RoleForm
+from bugzot.models import Role, User
+from bugzot.permissions import require
+from bugzot.services import roles as role_service
+from bugzot.views.admin import attempt, bp
+
+
+@bp.get("/roles")
+@require(permissions.ADMIN_ROLES)
+def roles():
+    """Every role with its grants and how many users hold it."""
+    rows = db.session.scalars(select(Role).order_by(Role.id)).all()
+    holders = dict(db.session.execute(select(User.role_id, func.count()).group_by(User.role_id)).all())
+    return render_template("admin/roles.html", roles=rows, holders=holders,
+                           descriptions=permissions.DESCRIPTIONS, delete_form=ConfirmForm())
+
+
+@bp.route("/roles/new", methods=["GET", "POST"])
+@require(permissions.ADMIN_ROLES)
+def role_new():
+    """Create a role with a set of grants."""
+    form = RoleForm()
+    if attempt(form, lambda: role_service.save_role(None, form.name.data, form.description.data or "",
+                                                    form.permissions.data or [])):
+        flash(f"Role {form.name.data.strip()} created.", "success")
+        return redirect(url_for("admin.roles"))
+    return render_template("admin/form_page.html", form=form, title="New role",
+                           back=url_for("admin.roles"), submit="Create")
+
+
+@bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
+@require(permissions.ADMIN_ROLES)
+def role_edit(role_id: int):
+    """Rename (not built-in roles), describe, and set the grants of a role."""
+    role = db.get_or_404(Role, role_id)
+    form = RoleForm(obj=role)  # role.permissions fills the checkboxes
+    if attempt(form, lambda: role_service.save_role(role, form.name.data, form.description.data or "",
+                                                    form.permissions.data or [])):
+        flash(f"Role {role.name} saved.", "success")
+        return redirect(url_for("admin.roles"))
+    return render_template("admin/form_page.html", form=form, title=f"Role {role.name}",
+                           back=url_for("admin.roles"))
+
+
+@bp.post("/roles/<int:role_id>/delete")
+@require(permissions.ADMIN_ROLES)
+def role_delete(role_id: int):
+    """Delete a role that is not built in and that nobody holds."""
+    role = db.get_or_404(Role, role_id)
+    name = role.name
+    form = ConfirmForm()
+    if attempt(form, lambda: role_service.delete_role(role)):
+        flash(f"Role {name} deleted.", "success")
+    else:
+        for error in form.form_errors or ["The form expired; try again."]:
+            flash(error, "error")
+    return redirect(url_for("admin.roles"))
