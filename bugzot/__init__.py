@@ -65,8 +65,9 @@ def _finish_config(app: Flask) -> None:
     if not cfg.get("MAIL_OUTBOX"):
         cfg["MAIL_OUTBOX"] = os.path.join(app.instance_path, "outbox")
     cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")
-    if cfg["ENV"] == "production":
-        cfg.setdefault("SESSION_COOKIE_SECURE", cfg["BASE_URL"].startswith("https://"))
+    if cfg["ENV"] == "production" and cfg["BASE_URL"].startswith("https://"):
+        # Served over HTTPS: cookies must never travel over plain HTTP.
+        cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
 
 
 def register_extensions(app: Flask) -> None:

@@ -8,6 +8,7 @@ starts a throwaway server when none is reachable. PostgreSQL tests never skip.
 
 from __future__ import annotations
 
+import contextvars
 import email
 import os
 import re
@@ -16,6 +17,7 @@ from email.message import Message
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from bugzot import create_app
@@ -113,10 +115,23 @@ def app_config(tmp_path, backend, database_urls) -> dict:
     return base_config(tmp_path, database_urls[backend])
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run like a real server's: each in a fresh app
+    context, with its own ``g`` and database session, not the test's pushed one."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config, tmp_path):
-    """An app on an empty, migrated database, with an app context pushed for the test."""
+    """An app on an empty, migrated database, with an app context pushed for the test.
+
+    Requests made with ``client`` do not share that context (see IsolatedClient), so
+    re-read objects (``db.session.expire_all()``) after a request changed them.
+    """
     application = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         empty_database()
         yield application

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# README command 2 (and what CI runs through .ci/run): install everything the tests
+# need, make sure a PostgreSQL server is reachable, then run the whole suite.
+#   scripts/test.sh [pytest args...]
+# Needs: Debian/Ubuntu, Python 3.11+, root or sudo for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+scripts/setup.sh --dev
+
+# System packages the tests drive for real: Apache httpd (+ headers for mod_wsgi),
+# headless Chromium, and a PostgreSQL server in case none is running.
+missing=()
+for pkg in apache2 apache2-dev chromium postgresql; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Apache + mod_wsgi set-up, including read access for www-data to the Python home.
+scripts/install-apache.sh
+
+# PostgreSQL: use BUGZOT_TEST_POSTGRES_URL, else the server on 127.0.0.1:5432, else
+# start a throwaway cluster of our own on a free port (stopped when we exit).
+PG_TMP=""
+cleanup() {
+  if [ -n "$PG_TMP" ]; then
+    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PG_TMP/data' -m immediate stop" >/dev/null 2>&1 || true
+    rm -rf "$PG_TMP"
+  fi
+}
+trap cleanup EXIT
+if [ -z "${BUGZOT_TEST_POSTGRES_URL:-}" ] && [ -z "${BUGZOT_TEST_POSTGRES_ADMIN_URL:-}" ]; then
+  # BUGZOT_TEST_OWN_POSTGRES=1 forces the throwaway cluster (to test this path).
+  if [ -n "${BUGZOT_TEST_OWN_POSTGRES:-}" ] || ! .venv/bin/python - <<'PY' 2>/dev/null
+import psycopg2
+psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3).close()
+PY
+  then
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    PG_PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    PG_TMP=$(mktemp -d /tmp/bugzot-pg.XXXXXX)
+    chmod 755 "$PG_TMP"
+    chown postgres "$PG_TMP" 2>/dev/null || $SUDO chown postgres "$PG_TMP"
+    echo "==> no PostgreSQL on 127.0.0.1:5432; starting a throwaway one on port $PG_PORT"
+    run_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+    run_pg "$PG_BIN/initdb -D '$PG_TMP/data' -U postgres -A trust -E UTF8 >/dev/null"
+    run_pg "$PG_BIN/pg_ctl -D '$PG_TMP/data' -l '$PG_TMP/log' -w -o \"-h 127.0.0.1 -p $PG_PORT -k $PG_TMP\" start >/dev/null"
+    export BUGZOT_TEST_POSTGRES_ADMIN_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/postgres"
+  fi
+fi
+
+echo "==> pytest"
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+exit $status
