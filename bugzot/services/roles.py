@@ -32,6 +32,12 @@ def role_by_name(name: str) -> Role:
     return role
 
 
+def _name_taken(name: str, role: Role | None) -> bool:
+    """True when a role other than ``role`` is called ``name`` (any case)."""
+    clash = db.session.scalar(select(Role).where(db.func.lower(Role.name) == name.lower()))
+    return clash is not None and clash is not role
+
+
 # The Admin role always keeps these, so somebody can always repair users and roles.
 LOCKOUT_GUARD = (permissions.ADMIN_ROLES, permissions.ADMIN_USERS)
 NAME_MAX = 64
@@ -53,10 +59,7 @@ def save_role(
         raise ServiceError(f"Role names are at most {NAME_MAX} characters.", "name")
     if len(description) > DESCRIPTION_MAX:
         raise ServiceError(f"The description is at most {DESCRIPTION_MAX} characters.", "description")
-    clash = db.session.scalar(
-        select(Role).where(db.func.lower(Role.name) == name.lower())
-    )
-    if clash is not None and clash is not role:
+    if _name_taken(name, role):
         raise ServiceError(f"A role named {name!r} already exists.", "name")
     if role is not None and role.is_builtin and role.name != name:
         raise ServiceError("Built-in roles cannot be renamed.", "name")
