@@ -45,6 +45,7 @@ ARGON2_PARALLELISM = 4
 # Uploads (attachments). Apache's LimitRequestBody is rendered from the same value.
 MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 ATTACHMENT_FOLDER = None  # default: <instance>/attachments
+ATTACHMENT_INTERNAL_REDIRECT = None  # e.g. "/_att/": Apache serves downloads (docs/DEPLOY-LINUX.md)
 
 # Requests slower than this are logged as warnings.
 SLOW_REQUEST_MS = 500
