@@ -1,18 +1,30 @@
-"""What a user may see of a bug, a comment or an attachment.
+"""What a user may see of a bug, a comment, an attachment or a history row.
 
-Every output (page, list, search, export, API, mail) asks these functions; no
-other code decides visibility.
+Every output (bug page, lists, search, exports, the REST API, mail, the mid-air
+page) asks these functions; no other code decides visibility. Two kinds of helper:
+
+* ``*_clause(user)`` return SQL WHERE clauses, for queries over many rows
+  (search, counts, lists): ``visible_bugs_clause``, ``visible_comments_clause``,
+  ``readable_comments_clause``, ``visible_attachments_clause``,
+  ``visible_history_clause``.
+* ``can_see_*`` / ``visible_*`` answer for one object or one bug.
+
+For users without ``bug.private`` a private comment, attachment or history row
+does not exist: it is left out, never shown as a placeholder, never counted.
+Hidden comments (``Comment.is_hidden``) do exist for everyone who may see them,
+but only holders of ``comment.hide`` may read their text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from bugzot import permissions
-from bugzot.models import Bug
+from bugzot.extensions import db
+from bugzot.models import Attachment, Bug, BugChange, Comment
 
 
 def sees_private(user: Any) -> bool:
@@ -20,6 +32,7 @@ def sees_private(user: Any) -> bool:
     return permissions.can(user, permissions.BUG_PRIVATE)
 
 
+# -- bugs -------------------------------------------------------------------------
 def visible_bugs_clause(user: Any) -> ColumnElement[bool]:
     """A WHERE clause on ``Bug`` selecting the bugs ``user`` may see."""
     if not permissions.can(user, permissions.BUG_VIEW):
@@ -29,3 +42,99 @@ def visible_bugs_clause(user: Any) -> ColumnElement[bool]:
     if getattr(user, "is_authenticated", False):
         return or_(Bug.is_private.is_(False), Bug.reporter_id == user.id)
     return Bug.is_private.is_(False)
+
+
+def can_see_bug(user: Any, bug: Bug | None) -> bool:
+    """True when ``user`` may see ``bug`` at all (same rule as ``visible_bugs_clause``)."""
+    if bug is None or not permissions.can(user, permissions.BUG_VIEW):
+        return False
+    if not bug.is_private or sees_private(user):
+        return True
+    return getattr(user, "is_authenticated", False) and bug.reporter_id == user.id
+
+
+def visible_bug(user: Any, bug_id: int) -> Bug | None:
+    """The bug ``bug_id`` if it exists and ``user`` may see it, else None (treat as 404)."""
+    return db.session.scalar(select(Bug).where(Bug.id == bug_id, visible_bugs_clause(user)))
+
+
+# -- comments ---------------------------------------------------------------------
+def visible_comments_clause(user: Any) -> ColumnElement[bool]:
+    """WHERE clause on ``Comment``: comments that exist for ``user`` (counts, numbering).
+
+    Combine with ``visible_bugs_clause`` when the query is not already limited to
+    visible bugs.
+    """
+    return true() if sees_private(user) else Comment.is_private.is_(False)
+
+
+def readable_comments_clause(user: Any) -> ColumnElement[bool]:
+    """WHERE clause on ``Comment``: comments whose *text* ``user`` may read (full-text search)."""
+    clause = visible_comments_clause(user)
+    if permissions.can(user, permissions.COMMENT_HIDE):
+        return clause
+    return clause & Comment.is_hidden.is_(False)
+
+
+def can_see_comment(user: Any, comment: Comment) -> bool:
+    """True when ``comment`` exists for ``user`` (its bug must be checked separately)."""
+    return not comment.is_private or sees_private(user)
+
+
+def can_read_comment(user: Any, comment: Comment) -> bool:
+    """True when ``user`` may read ``comment``'s text (hidden ones: only comment.hide)."""
+    return can_see_comment(user, comment) and (
+        not comment.is_hidden or permissions.can(user, permissions.COMMENT_HIDE))
+
+
+def visible_comments(user: Any, bug: Bug, since_revision: int | None = None) -> list[Comment]:
+    """``bug``'s comments that exist for ``user``, oldest first (optionally only newer ones)."""
+    query = select(Comment).where(Comment.bug_id == bug.id, visible_comments_clause(user))
+    if since_revision is not None:
+        query = query.where(Comment.revision > since_revision)
+    return list(db.session.scalars(query.order_by(Comment.number)))
+
+
+def visible_comment_count(user: Any, bug: Bug) -> int:
+    """How many comments of ``bug`` exist for ``user`` (the description included)."""
+    return db.session.scalar(select(db.func.count()).select_from(Comment).where(
+        Comment.bug_id == bug.id, visible_comments_clause(user))) or 0
+
+
+# -- attachments ------------------------------------------------------------------
+def visible_attachments_clause(user: Any) -> ColumnElement[bool]:
+    """WHERE clause on ``Attachment``: the attachments that exist for ``user``."""
+    return true() if sees_private(user) else Attachment.is_private.is_(False)
+
+
+def can_see_attachment(user: Any, attachment: Attachment | None) -> bool:
+    """True when ``user`` may see (and download) ``attachment``, its bug included."""
+    if attachment is None:
+        return False
+    if attachment.is_private and not sees_private(user):
+        return False
+    return can_see_bug(user, db.session.get(Bug, attachment.bug_id))
+
+
+def visible_attachments(user: Any, bug: Bug) -> list[Attachment]:
+    """``bug``'s attachments that exist for ``user``, oldest first."""
+    return list(db.session.scalars(
+        select(Attachment).where(Attachment.bug_id == bug.id, visible_attachments_clause(user))
+        .order_by(Attachment.id)))
+
+
+# -- history ----------------------------------------------------------------------
+def visible_history_clause(user: Any) -> ColumnElement[bool]:
+    """WHERE clause on ``BugChange``: history rows ``user`` may see.
+
+    Rows about private comments or attachments carry ``is_private``.
+    """
+    return true() if sees_private(user) else BugChange.is_private.is_(False)
+
+
+def visible_history(user: Any, bug: Bug, since_revision: int | None = None) -> list[BugChange]:
+    """``bug``'s history rows ``user`` may see, oldest first (optionally only newer ones)."""
+    query = select(BugChange).where(BugChange.bug_id == bug.id, visible_history_clause(user))
+    if since_revision is not None:
+        query = query.where(BugChange.revision > since_revision)
+    return list(db.session.scalars(query.order_by(BugChange.changed_at, BugChange.id)))

@@ -258,3 +258,43 @@ def mail_link(message: Message, prefix: str) -> str:
     match = re.search(r"http://bugzot\.test(" + re.escape(prefix) + r"\S*)", body)
     assert match, f"no {prefix} link in mail:\n{body}"
     return match.group(1)
+
+
+@pytest.fixture
+def make_bug(app, make_user, make_product):
+    """Factory: ``make_bug(product=None, reporter=None, summary=..., description=...,
+    status=..., **fields)`` -> Bug, filed through ``services.bugs.file_bug``.
+
+    ``product`` is a Product or a name (default: a new product); ``reporter`` a User
+    (default: a new Reporter). ``status`` may be any status: open ones are filed
+    directly, closed ones are then resolved through the workflow by an Employee
+    (``resolution`` defaults to FIXED). Other ``fields`` go to ``file_bug``
+    (component, version, severity, priority, platform, op_sys, cc, is_private).
+    """
+    from bugzot.models import Product
+    from bugzot.services import bugs
+
+    def make(product=None, reporter=None, summary: str = "Something is broken",
+             description: str = "Steps to reproduce: ...", status: str | None = None,
+             resolution: str = "FIXED", **fields):
+        if product is None:
+            product = make_product()
+        if isinstance(product, str):
+            product = db.session.scalar(sa.select(Product).where(Product.name == product)) \
+                or make_product(product)
+        reporter = reporter or make_user(role="Reporter")
+        fields.setdefault("component", product.components[0].name)
+        fields.setdefault("version", product.versions[0].value if product.versions else "")
+        closed = status in ("RESOLVED", "VERIFIED", "CLOSED")
+        bug = bugs.file_bug(reporter, product=product.name, summary=summary,
+                            description=description, status=None if closed else status, **fields)
+        if closed:
+            employee = make_user(role="Employee")
+            path = {"RESOLVED": ["RESOLVED"], "VERIFIED": ["RESOLVED", "VERIFIED"],
+                    "CLOSED": ["RESOLVED", "CLOSED"]}[status]
+            for step in path:
+                bugs.update_bug(employee, bug, {"bug_status": step, "resolution": resolution},
+                                revision=bug.revision, comment=f"Moving to {step}.")
+        return bug
+
+    return make

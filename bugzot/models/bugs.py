@@ -54,6 +54,10 @@ class Bug(db.Model):
         Index("ix_bugs_product_status", "product_id", "status"),
         Index("ix_bugs_updated_id", "updated_at", "id"),
     )
+    # Optimistic locking: every UPDATE checks ``revision``, so two saves
+    # racing from the same page cannot both win (the loser gets the mid-air page).
+    # Services bump it explicitly (services.bugs.fields.bump), once per save.
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
 
 class Comment(db.Model):

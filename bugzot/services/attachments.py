@@ -1,0 +1,263 @@
+"""Attachments: storing uploads, sniffing their type, and editing their flags.
+
+Files live in ``ATTACHMENT_FOLDER`` under their SHA-256 (``ab/abcdef...``),
+never under a name the user chose. The file and its row succeed or fail together:
+the upload is streamed to a temporary file, the row is flushed, the file is
+renamed into place, then the transaction commits; if anything fails the row is
+rolled back and any file this upload created is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import puremagic
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from bugzot import permissions, visibility
+from bugzot.extensions import db
+from bugzot.models import Attachment, Bug, BugChange, utcnow
+from bugzot.services import Forbidden, ServiceError, unit_of_work
+from bugzot.services.bugs.fields import bump
+
+RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+CHUNK = 64 * 1024
+STORE_FAILED = "The file could not be stored, so nothing was saved. Please try again later."
+
+
+# -- content ------------------------------------------------------------------------
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for trim in range(4):  # the sample may end inside a multi-byte character
+        try:
+            head[: len(head) - trim].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def sniff_content_type(head: bytes, is_patch: bool = False) -> str:
+    """The MIME type of a file judged by its first bytes; the client's claim is ignored."""
+    if _is_text(head):
+        if is_patch:
+            return "text/plain"
+        start = head.lstrip()[:1024].lower()
+        if b"<svg" in start:
+            return "image/svg+xml"
+        if start.startswith((b"<!doctype html", b"<html")) or b"<script" in start:
+            return "text/html"
+        if start.startswith(b"<?xml"):
+            return "application/xml"
+        return "text/plain"
+    try:
+        matches = puremagic.magic_string(head)
+    except puremagic.PureError:
+        matches = []
+    mime = next((m.mime_type for m in matches if m.mime_type), "")
+    if not mime or mime.startswith("text/"):
+        return "application/octet-stream"
+    return mime
+
+
+def safe_filename(name: str | None, fallback: str = "attachment") -> str:
+    """A display/download name: no directories, no control characters or quotes."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = re.sub(r'[\x00-\x1f\x7f"]', "", name).strip(" .")
+    return name[:255] or fallback
+
+
+def storage_path(sha256: str) -> str:
+    """Where the file with this SHA-256 lives."""
+    return os.path.join(current_app.config["ATTACHMENT_FOLDER"], sha256[:2], sha256)
+
+
+def max_size() -> int:
+    """The largest accepted attachment in bytes (``ATTACHMENT_MAX_SIZE``, default the request limit)."""
+    return int(current_app.config.get("ATTACHMENT_MAX_SIZE")
+               or current_app.config.get("MAX_CONTENT_LENGTH") or 10 * 1024 * 1024)
+
+
+# -- staging ------------------------------------------------------------------------
+class _Staged:
+    """An upload written to a temporary file, waiting to be moved into place."""
+
+    def __init__(self, temp: str, sha256: str, size: int, head: bytes):
+        self.temp, self.sha256, self.size, self.head = temp, sha256, size, head
+        self.created: str | None = None  # the final path, if this upload created it
+
+    def place(self) -> None:
+        """Move the file to its SHA-256 name (same content stored once)."""
+        final = storage_path(self.sha256)
+        if os.path.exists(final):
+            os.remove(self.temp)
+            return
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.replace(self.temp, final)
+        self.created = final
+
+    def discard(self) -> None:
+        for path in (self.temp, self.created):
+            if path and os.path.exists(path):
+                try:
+                    os.remove(path)
+                except OSError:
+                    current_app.logger.exception("could not remove %s", path)
+
+
+def _stage(upload: FileStorage) -> _Staged:
+    limit = max_size()
+    folder = os.path.join(current_app.config["ATTACHMENT_FOLDER"], "tmp")
+    digest, size, head, temp = hashlib.sha256(), 0, b"", None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix="upload-")
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ServiceError(
+                        f"The file is too large: the limit is {limit / 1048576:g} MB.", "file")
+                if len(head) < 4096:
+                    head += chunk[: 4096 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except (OSError, ServiceError) as exc:
+        if temp and os.path.exists(temp):
+            os.remove(temp)
+        if isinstance(exc, ServiceError):
+            raise
+        current_app.logger.exception("storing an upload failed")
+        raise ServiceError(STORE_FAILED, "file") from exc
+    if size == 0:
+        os.remove(temp)
+        raise ServiceError("The file is empty.", "file")
+    return _Staged(temp, digest.hexdigest(), size, head)
+
+
+@contextmanager
+def _staged_upload(upload: FileStorage) -> Iterator[_Staged]:
+    """Stage ``upload``; remove what it wrote if the block (its transaction) fails."""
+    staged = _stage(upload)
+    try:
+        yield staged
+    except OSError as exc:
+        staged.discard()
+        current_app.logger.exception("storing attachment %s failed", staged.sha256)
+        raise ServiceError(STORE_FAILED, "file") from exc
+    except BaseException:
+        staged.discard()
+        raise
+
+
+def _new_row(user: Any, bug: Bug, upload: FileStorage, staged: _Staged, description: str,
+             is_patch: bool, is_private: bool, revision: int, comment: str = "") -> Attachment:
+    """Flush the attachment row and its "Created attachment" comment, then place the file."""
+    from bugzot.services.bugs import add_comment_row
+
+    content_type = sniff_content_type(staged.head, is_patch)
+    if is_patch and not _is_text(staged.head):
+        raise ServiceError("A patch must be a text file.", "is_patch")
+    attachment = Attachment(
+        bug_id=bug.id, uploader_id=user.id, filename=safe_filename(upload.filename),
+        description=description, content_type=content_type, size=staged.size,
+        sha256=staged.sha256, is_patch=is_patch, is_private=is_private, created_at=utcnow())
+    db.session.add(attachment)
+    db.session.flush()
+    body = f"Created attachment {attachment.id}\n{description}"
+    if comment.strip():
+        body += "\n\n" + comment.strip()
+    add_comment_row(bug, user, body, is_private, revision, attachment_id=attachment.id)
+    db.session.flush()
+    staged.place()
+    return attachment
+
+
+def _check_description(description: str, filename: str | None) -> str:
+    description = " ".join((description or "").split()) or safe_filename(filename)
+    if len(description) > 255:
+        raise ServiceError("The description is at most 255 characters.", "description")
+    return description
+
+
+# -- public -------------------------------------------------------------------------
+def add_attachment(user: Any, bug: Bug, upload: FileStorage | None, *, description: str = "",
+                   is_patch: bool = False, is_private: bool = False, comment: str = "") -> Attachment:
+    """Attach an uploaded file to ``bug`` (with a comment announcing it)."""
+    if not visibility.can_see_bug(user, bug):
+        raise ServiceError("There is no such bug.", status=404)
+    if not permissions.can(user, permissions.BUG_ATTACH, bug):
+        raise Forbidden("You may not attach files.")
+    if is_private and not permissions.can(user, permissions.BUG_PRIVATE):
+        raise Forbidden("You may not add private attachments.", "is_private")
+    if upload is None or not upload.filename:
+        raise ServiceError("Choose a file to upload.", "file")
+    description = _check_description(description, upload.filename)
+    with _staged_upload(upload) as staged:
+        with unit_of_work():
+            attachment = _new_row(user, bug, upload, staged, description, is_patch, is_private,
+                                  bump(bug), comment)
+    return attachment
+
+
+def file_with_attachment(reporter: Any, create: Callable[[], Bug], upload: FileStorage,
+                         description: str) -> Bug:
+    """File a bug (``create`` adds its rows) and its first attachment in one transaction."""
+    if not permissions.can(reporter, permissions.BUG_ATTACH):
+        raise Forbidden("You may not attach files.", "file")
+    description = _check_description(description, upload.filename)
+    with _staged_upload(upload) as staged:
+        with unit_of_work():
+            bug = create()
+            db.session.flush()
+            _new_row(reporter, bug, upload, staged, description, False, False, bug.revision)
+    return bug
+
+
+def update_attachment(user: Any, attachment: Attachment, *, description: str, is_patch: bool,
+                      is_obsolete: bool, is_private: bool) -> list[BugChange]:
+    """Change an attachment's description and flags; one history row per change."""
+    bug = db.session.get(Bug, attachment.bug_id)
+    if not visibility.can_see_attachment(user, attachment):
+        raise ServiceError("There is no such attachment.", status=404)
+    if attachment.uploader_id != user.id and not permissions.can(user, permissions.BUG_EDIT, bug):
+        raise Forbidden("You may not edit this attachment.")
+    if is_private != attachment.is_private and not permissions.can(user, permissions.BUG_PRIVATE):
+        raise Forbidden("You may not change whether attachments are private.", "is_private")
+    description = _check_description(description, attachment.filename)
+    new = {"description": description, "is_patch": is_patch, "is_obsolete": is_obsolete,
+           "is_private": is_private}
+    changes = []
+    with unit_of_work():
+        revision = bump(bug)
+        private_row = attachment.is_private or is_private
+        for name, value in new.items():
+            before = getattr(attachment, name)
+            if before == value:
+                continue
+            show = (lambda v: v) if name == "description" else (lambda v: str(int(v)))
+            changes.append(BugChange(
+                bug_id=bug.id, user_id=user.id, field=f"attachment.{name}", old_value=show(before),
+                new_value=show(value), attachment_id=attachment.id, is_private=private_row,
+                revision=revision, changed_at=utcnow()))
+            setattr(attachment, name, value)
+        if not changes:
+            raise ServiceError("Nothing was changed.")
+        if is_patch and not attachment.content_type.startswith("text/"):
+            raise ServiceError("A patch must be a text file.", "is_patch")
+        db.session.add_all(changes)
+    return changes
+
+
+def read_text(attachment: Attachment) -> str:
+    """The attachment's content as text (patch view); undecodable bytes are replaced."""
+    with open(storage_path(attachment.sha256), "rb") as fh:
+        return fh.read().decode("utf-8", errors="replace")
