@@ -21,7 +21,8 @@ def wants_json() -> bool:
     if request.path.startswith("/rest/"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accept = request.accept_mimetypes
+    return best == "application/json" and accept[best] > accept["text/html"]
 
 
 def error_response(status: int, message: str | None = None):
@@ -40,7 +41,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return error_response(400, f"The form expired or was not sent from this site ({exc.description}). Reload the page and try again.")
+        return error_response(400, f"The form expired or was not sent from this site "
+                                   f"({exc.description}). Reload the page and try again.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

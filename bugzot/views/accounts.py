@@ -10,12 +10,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from bugzot.extensions import db, login_manager
 from bugzot.forms import apply_error
 from bugzot.forms.accounts import (
-    EmailChangeForm, LoginForm, LoginOnlyForm, PasswordChangeForm, ProfileForm, RegisterForm,
+    EmailChangeForm,
+    LoginForm,
+    LoginOnlyForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
     ResetPasswordForm,
 )
 from bugzot.models import ActivationKey, User
-from bugzot.services import ServiceError
-from bugzot.services import accounts
+from bugzot.services import ServiceError, accounts
 
 bp = Blueprint("accounts", __name__)
 
@@ -152,7 +156,8 @@ def prefs():
                 elif form is password:
                     accounts.change_password(current_user, form.current_password.data,
                                              form.new_password.data)
-                    login_user(current_user)  # keep this session valid with the new version
+                    # Keep this session valid under the new session version.
+                    login_user(current_user._get_current_object())
                     flash("Your password was changed; other sessions were logged out.", "success")
                 else:
                     accounts.request_email_change(current_user, form.email.data, form.password.data)
