@@ -12,7 +12,9 @@ from bugzot.services import ServiceError
 
 def register_commands(app: Flask) -> None:
     """Add BugZot's commands to ``app.cli``."""
-    for command in (init_db, create_admin, create_user, seed_demo):
+    from bugzot.deploy.commands import apache_config, create_db_roles
+
+    for command in (init_db, create_admin, create_user, seed_demo, apache_config, create_db_roles):
         app.cli.add_command(command)
 
 

@@ -1,0 +1,118 @@
+"""``flask apache-config`` and ``flask create-db-roles``: the deployment commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from bugzot.deploy import apache
+from bugzot.deploy.database import RolesError, create_roles
+
+
+def _write(text: str, output: str | None) -> None:
+    """Write ``text`` to ``output`` or stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise click.ClickException(f"the folder of --output ({folder}) does not exist.")
+    with open(output, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    click.echo(f"Wrote {output}.", err=True)
+
+
+@click.command("apache-config")
+@click.option("--root", default=str(apache.CHECKOUT), show_default="this checkout",
+              help="BugZot's project root on the server (the folder holding wsgi/conf.wsgi).")
+@click.option("--host", default="localhost", show_default=True,
+              help="The site's host name (ServerName), e.g. bugs.example.com.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port of the VirtualHost.  "
+                   "[default: 80, or 443 with --https, or the port of a single --listen]")
+@click.option("--listen", multiple=True, metavar="ADDR",
+              help="Add a 'Listen ADDR' line, e.g. 127.0.0.1:8080 (repeatable).")
+@click.option("--python-home", default=None,
+              help="The virtualenv that has BugZot's packages and mod_wsgi.  "
+                   "[default: the running sys.prefix]")
+@click.option("--platform", "platform_", type=click.Choice(["linux", "windows"]),
+              default=apache.current_platform(), show_default="this machine's")
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Daemon processes (Linux only).  [default: 2]")
+@click.option("--threads", type=click.IntRange(1, 512), default=None,
+              help="Threads per daemon process on Linux, ThreadsPerChild on Windows.  [default: 5 / 64]")
+@click.option("--https/--no-https", default=False, show_default=True,
+              help="Serve HTTPS, with a port-80 site that redirects to it.")
+@click.option("--cert", default=None, metavar="FILE", help="TLS certificate (PEM) for --https.")
+@click.option("--key", default=None, metavar="FILE", help="Private key of --cert.")
+@click.option("--standalone", is_flag=True,
+              help="A complete httpd.conf (ServerRoot, modules, User/Group, logs) for 'apache2 -f' "
+                   "or 'httpd.exe -f', instead of a VirtualHost file to Include.")
+@click.option("--server-root", default=None, metavar="DIR",
+              help="ServerRoot of a --standalone config.  [default: Linux: the --output folder "
+                   "(pid file, logs, sockets go there); "
+                   "Windows: %MOD_WSGI_APACHE_ROOTDIR% or C:/Apache24]")
+@click.option("--user", default=None,
+              help="Account of the daemon processes (Linux).  [default: www-data or apache]")
+@click.option("--group", default=None, help="Group of the daemon processes (Linux).  [default: --user]")
+@click.option("--module-config", "module_config", type=click.File("r", encoding="utf-8"), default=None,
+              metavar="FILE",
+              help="Output of 'mod_wsgi-express module-config' saved on the server.  "
+                   "[default: run it from --python-home]")
+@click.option("--output", "-o", default=None, metavar="FILE", help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+def apache_config(root, host, port, listen, python_home, platform_, processes, threads, https, cert,
+                  key, standalone, server_root, user, group, module_config, output, force) -> None:
+    """Print BugZot's Apache httpd + mod_wsgi configuration.
+
+    Linux: daemon mode, a VirtualHost file for sites-available/conf.d (or a whole
+    server with --standalone). Windows: embedded mode for Apache Lounge's httpd.exe.
+    See docs/DEPLOY-LINUX.md and docs/DEPLOY-WINDOWS.md.
+    """
+    if output and os.path.exists(output) and not force:
+        raise click.ClickException(f"{output} exists; add --force to overwrite it.")
+    try:
+        settings = apache.build_settings(
+            platform=platform_, root=root, host=host, port=port, listen=listen,
+            python_home=python_home, processes=processes, threads=threads, https=https, cert=cert,
+            key=key, standalone=standalone, server_root=server_root, user=user, group=group,
+            module_config_text=module_config.read() if module_config else None, output=output)
+    except apache.DeployError as exc:
+        raise click.UsageError(str(exc)) from None
+    _write(apache.render(settings), output)
+    for note in settings.notes:
+        click.echo(f"Note: {note}", err=True)
+
+
+@click.command("create-db-roles")
+@click.option("--admin-url", required=True, envvar="BUGZOT_PG_ADMIN_URL", show_envvar=True,
+              help="A PostgreSQL superuser (or CREATEROLE+CREATEDB) URL, e.g. "
+                   "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+@click.option("--database", default="bugzot", show_default=True, help="Database to create or reuse.")
+@click.option("--owner", default="bugzot_owner", show_default=True,
+              help="Role that owns the schema and runs migrations.")
+@click.option("--app-role", default="bugzot_app", show_default=True,
+              help="Role the web app connects as: only SELECT/INSERT/UPDATE/DELETE.")
+@click.option("--owner-password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="BUGZOT_PG_OWNER_PASSWORD", show_envvar=True)
+@click.option("--app-password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="BUGZOT_PG_APP_PASSWORD", show_envvar=True)
+def create_db_roles(admin_url, database, owner, app_role, owner_password, app_password) -> None:
+    """Create (or update) BugZot's PostgreSQL database, owner role and app role.
+
+    Safe to re-run: existing roles get the new passwords, and grants are re-applied
+    (run it again after migrations if tables were created by another role).
+    """
+    try:
+        urls = create_roles(admin_url, database, owner, app_role, owner_password, app_password)
+    except RolesError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Database {database}: owner {owner}, app role {app_role}.")
+    click.echo("Migrations run as the owner (keep its password in ~/.pgpass, not in the URL):")
+    click.echo(f"  BUGZOT_DATABASE_URL={urls['owner']} flask --app bugzot init-db")
+    click.echo("instance/config.py (see instance/config.example.py):")
+    click.echo(f"  SQLALCHEMY_DATABASE_URI = \"{urls['app']}\"  # with the app password")
+    if sys.platform != "win32":
+        click.echo("  (chmod 0640 instance/config.py; group = the Apache account)")
