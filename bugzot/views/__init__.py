@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the web UI (and later the REST API)."""
-    from bugzot.views import accounts, admin, health, main
+    from bugzot.views import accounts, admin, attachments, bugs, health, main
 
-    for module in (main, accounts, admin, health):
+    for module in (main, accounts, admin, health, bugs, attachments):
         app.register_blueprint(module.bp)

@@ -269,8 +269,7 @@ def _check_status(user: Any, bug: Bug, old: Mapping[str, str], changed: Mapping[
 def _apply_cc(user: Any, bug: Bug, add_self: bool, cc_add: str, cc_remove, revision: int
               ) -> list[BugChange]:
     """Add/remove CC entries; only holders of bug.cc_others touch other people."""
-    current = {u.username: u for u in db.session.scalars(
-        select(User).join(BugCC, BugCC.user_id == User.id).where(BugCC.bug_id == bug.id))}
+    current = {u.username: u for u in cc_users(bug)}
     add = [find_user(n, "newcc") for n in parse_usernames(cc_add)]
     if add_self and getattr(user, "is_authenticated", False):
         add.append(user)
@@ -340,3 +339,50 @@ def products_for_filing() -> list[Product]:
     return [p for p in db.session.scalars(select(Product).where(Product.is_active)
                                           .order_by(Product.name))
             if any(c.is_active for c in p.components)]
+
+
+# -- what the page offers (read-only helpers) ----------------------------------------
+def editable_fields(user: Any, bug: Bug) -> set[str]:
+    """The form fields of the bug page ``user`` may change (the others are not rendered)."""
+    fields = set()
+    for name, spec in EDITABLE_FIELDS.items():
+        if spec.permission is not None and permissions.can(
+                user, spec.permission, bug if spec.own_bug_ok else None):
+            fields.add(name)
+    moves = workflow.allowed_transitions(user, bug)
+    if moves:
+        fields.add("bug_status")
+    if any(t.needs_resolution for t in moves) or (
+            not workflow.is_open(bug.status) and permissions.can(user, permissions.BUG_STATUS)):
+        fields |= {"resolution", "dup_id"}
+    return fields
+
+
+def status_choices(user: Any, bug: Bug) -> list[str]:
+    """The current status followed by the ones ``user`` may move ``bug`` to."""
+    return [bug.status] + [t.new for t in workflow.allowed_transitions(user, bug)]
+
+
+def merge_after_conflict(bug: Bug, loaded_revision: int, posted: Mapping[str, str]) -> dict[str, str]:
+    """Form values for resubmitting after a mid-air collision.
+
+    Fields the user changed keep the user's value; the others take the current
+    value, so resubmitting does not undo what the other person saved.
+    """
+    before = values_at(bug, loaded_revision)
+    now = current_values(bug)
+    merged = {}
+    for name, value in posted.items():
+        if name in now:
+            try:
+                mine = _normal(name, value) != before[name]
+            except ServiceError:
+                mine = True  # unparsable: certainly typed by the user
+            merged[name] = value if mine else now[name]
+    return merged
+
+
+def cc_users(bug: Bug) -> list[User]:
+    """The users on ``bug``'s CC list, by username."""
+    return list(db.session.scalars(select(User).join(BugCC, BugCC.user_id == User.id)
+                                   .where(BugCC.bug_id == bug.id).order_by(User.username)))
