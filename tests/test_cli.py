@@ -68,3 +68,15 @@ def test_seed_demo_prints_logins_and_is_idempotent(runner, auth):
     assert again.exit_code == 0
     assert db.session.scalar(select(db.func.count()).select_from(Product)) == products
     assert auth.login("supervisor", "demo-password").status_code == 302
+
+
+def test_commands_push_their_own_app_context(app_config, tmp_path):
+    """run.py invokes commands without an app context (unlike the fixtures): they must cope."""
+    import contextvars
+
+    from bugzot import create_app
+
+    fresh = create_app(app_config, instance_path=str(tmp_path / "other-instance"))
+    for command in (["init-db"], ["seed-demo"]):
+        result = contextvars.Context().run(fresh.test_cli_runner().invoke, args=command)
+        assert result.exit_code == 0, result.output
