@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from bugzot import permissions
@@ -23,6 +24,7 @@ def _fail(exc: ServiceError) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema and the built-in roles."""
     from bugzot.services.roles import ensure_default_roles
@@ -33,6 +35,7 @@ def init_db() -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", prompt=True)
 @click.option("--email", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -43,6 +46,7 @@ def create_admin(username: str, email: str, password: str, real_name: str) -> No
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--username", prompt=True)
 @click.option("--email", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -67,6 +71,7 @@ def _create(username: str, email: str, password: str, real_name: str, role: str)
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", default="demo-password", show_default=True,
               help="Password of every demo account.")
 def seed_demo(password: str) -> None:
