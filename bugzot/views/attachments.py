@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from bugzot import permissions, visibility
+from bugzot.deploy.handoff import apache_handoff
 from bugzot.extensions import db
 from bugzot.forms import apply_error
 from bugzot.forms.bugs import AttachmentEditForm
@@ -50,6 +51,8 @@ def send_attachment(attachment: Attachment):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    if current_app.config["ATTACHMENT_INTERNAL_REDIRECT"]:
+        return apache_handoff(response, path)  # Apache sends the file (docs/DEPLOY-LINUX.md)
     return response
 
 
