@@ -14,8 +14,9 @@ from bugzot.services import ServiceError
 def register_commands(app: Flask) -> None:
     """Add BugZot's commands to ``app.cli``."""
     from bugzot.deploy.commands import apache_config, create_db_roles
+    from bugzot.services.seed import seed_command
 
-    for command in (init_db, create_admin, create_user, seed_demo, apache_config, create_db_roles):
+    for command in (init_db, create_admin, create_user, seed_demo, seed_command, apache_config, create_db_roles):
         app.cli.add_command(command)
 
 

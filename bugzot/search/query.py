@@ -1,0 +1,228 @@
+"""SQL for bug lists: filters, allow-listed sort, keyset pagination, counts, reports.
+
+Pages use keyset pagination: a cursor holds the sort value and id of the last
+(or first) row shown, and the next page is ``WHERE (sort, id) > (value, id)``
+along an index, so page 500 costs what page 1 costs. Counts stop at
+``COUNT_CAP`` so that they stay cheap on a million bugs. Every query runs under
+``visible_bugs_clause``; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from bugzot.extensions import db
+from bugzot.models import Bug, BugCC, Component, Product, User, Version
+from bugzot.search import fts
+from bugzot.search.params import NOBODY, RELEVANCE, BugQuery, SearchError
+from bugzot.visibility import visible_bugs_clause
+from bugzot.workflow import PRIORITIES, SEVERITIES, STATUSES
+
+COUNT_CAP = 10_000
+Assignee = aliased(User, name="assignee")
+Reporter = aliased(User, name="reporter")
+
+
+def _ordinal(column: Any, values: Sequence[str]) -> Any:
+    """Sort ``column`` in the order of ``values`` (workflow order, not alphabetical)."""
+    return sa.case({v: i for i, v in enumerate(values)}, value=column, else_=len(values))
+
+
+# Allow-listed sort keys -> (SQL expression, kind of cursor value).
+SORTS: dict[str, tuple[Any, type]] = {
+    "id": (Bug.id, int),
+    "summary": (Bug.summary, str),
+    "product": (Product.name, str),
+    "component": (Component.name, str),
+    "status": (_ordinal(Bug.status, STATUSES), int),
+    "resolution": (sa.func.coalesce(Bug.resolution, ""), str),
+    "severity": (_ordinal(Bug.severity, SEVERITIES), int),
+    "priority": (_ordinal(Bug.priority, PRIORITIES), int),
+    "assignee": (sa.func.coalesce(Assignee.username, ""), str),
+    "created": (Bug.created_at, datetime),
+    "updated": (Bug.updated_at, datetime),
+}
+
+# The columns of a list row (one query per page: no per-row lookups).
+LIST_COLUMNS = (
+    Bug.id, Bug.summary, Bug.status, Bug.resolution, Bug.severity, Bug.priority,
+    Bug.is_private, Bug.created_at, Bug.updated_at,
+    Product.name.label("product"), Component.name.label("component"),
+    Assignee.username.label("assignee"), Assignee.real_name.label("assignee_name"),
+    Reporter.username.label("reporter"), Reporter.real_name.label("reporter_name"),
+)
+
+
+@dataclass
+class Page:
+    """One page of a bug list, with cursors to its neighbours and a capped count."""
+
+    rows: list[Any]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int
+    total_capped: bool
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _ids(model: Any, column: Any, names: tuple[str, ...], label: str) -> list[int]:
+    """Ids of the rows whose ``column`` is in ``names``; an unknown name is an error."""
+    found = db.session.execute(sa.select(model.id, column).where(column.in_(names))).all()
+    known = {name for _, name in found}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise SearchError(f"There is no {label} called {missing[0]!r}.", label)
+    return [id_ for id_, _ in found]
+
+
+def _conditions(q: BugQuery, user: Any) -> list[Any]:
+    """WHERE clauses on ``Bug`` for the filters of ``q`` (text search excluded)."""
+    where = [visible_bugs_clause(user)]
+    f = q.filters
+    if q.statuses:
+        where.append(Bug.status.in_(q.statuses))
+    for name, column in (("resolution", Bug.resolution), ("severity", Bug.severity),
+                         ("priority", Bug.priority)):
+        if f.get(name):
+            where.append(column.in_(f[name]))
+    if f.get("product"):
+        where.append(Bug.product_id.in_(_ids(Product, Product.name, f["product"], "product")))
+    if f.get("component"):
+        where.append(Bug.component_id.in_(
+            _ids(Component, Component.name, f["component"], "component")))
+    if f.get("version"):
+        where.append(Bug.version_id.in_(_ids(Version, Version.value, f["version"], "version")))
+    if f.get("assignee"):
+        names = tuple(n for n in f["assignee"] if n != NOBODY)
+        ids = _ids(User, User.username, names, "assignee") if names else []
+        clause = Bug.assignee_id.in_(ids)
+        where.append(sa.or_(clause, Bug.assignee_id.is_(None)) if NOBODY in f["assignee"] else clause)
+    if f.get("reporter"):
+        where.append(Bug.reporter_id.in_(_ids(User, User.username, f["reporter"], "reporter")))
+    if f.get("cc"):
+        ids = _ids(User, User.username, f["cc"], "cc")
+        where.append(Bug.id.in_(sa.select(BugCC.bug_id).where(BugCC.user_id.in_(ids))))
+    return where
+
+
+def filtered(q: BugQuery, user: Any, columns: Sequence[Any]) -> tuple[sa.Select, Any]:
+    """SELECT ``columns`` FROM the filtered bugs; also returns the text-match subquery."""
+    stmt = sa.select(*columns).select_from(Bug).where(*_conditions(q, user))
+    match = None
+    if q.words:
+        match = fts.matches(_dialect(), user, q.words)
+        stmt = stmt.join(match, match.c.bug_id == Bug.id)
+    return stmt, match
+
+
+def with_names(stmt: sa.Select, reporter: bool = True) -> sa.Select:
+    """Join the product, component, assignee (and reporter) names in."""
+    stmt = (stmt.join(Product, Product.id == Bug.product_id)
+            .join(Component, Component.id == Bug.component_id)
+            .outerjoin(Assignee, Assignee.id == Bug.assignee_id))
+    return stmt.join(Reporter, Reporter.id == Bug.reporter_id) if reporter else stmt
+
+
+def _sort(q: BugQuery, match: Any) -> tuple[Any, type]:
+    if q.sort == RELEVANCE:
+        if match is None:
+            raise SearchError("Sorting by relevance needs search words (q=...).", "sort")
+        return match.c.rank, float
+    return SORTS[q.sort_key]
+
+
+def encode_cursor(value: Any, bug_id: int) -> str:
+    """An opaque, URL-safe cursor for the row with sort value ``value`` and ``bug_id``."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, bug_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
+    """(sort value, bug id) from a cursor made by ``encode_cursor``; SearchError if bad."""
+    try:
+        value, bug_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if kind is datetime:
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("naive")
+        elif kind is float:
+            value = float(value)
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError("wrong type")
+        if not isinstance(bug_id, int) or isinstance(bug_id, bool):
+            raise ValueError("wrong id")
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise SearchError("The page cursor is not valid for this sort order; "
+                          "start again from the first page.", "after") from None
+    return value, bug_id
+
+
+def _list_statement(q: BugQuery, user: Any) -> tuple[sa.Select, Any, type]:
+    """The unpaginated list query of ``q`` with its sort expression and cursor kind."""
+    stmt, match = filtered(q, user, LIST_COLUMNS)
+    expr, kind = _sort(q, match)
+    return with_names(stmt).add_columns(expr.label("sort_value")), expr, kind
+
+
+def _page(stmt: sa.Select, expr: Any, kind: type, cursor: str | None, descending: bool,
+          limit: int) -> list[Any]:
+    """Up to ``limit`` rows of ``stmt`` strictly beyond ``cursor`` in the given order."""
+    if cursor:
+        value, bug_id = decode_cursor(cursor, kind)
+        key = sa.tuple_(expr, Bug.id)
+        bound = sa.tuple_(sa.literal(value, type_=expr.type), sa.literal(bug_id))
+        stmt = stmt.where(key < bound if descending else key > bound)
+    order = (expr.desc(), Bug.id.desc()) if descending else (expr.asc(), Bug.id.asc())
+    return list(db.session.execute(stmt.order_by(*order).limit(limit)).all())
+
+
+def fetch_page(q: BugQuery, user: Any) -> Page:
+    """The page of ``q`` that ``user`` asked for, plus cursors and the capped count."""
+    stmt, expr, kind = _list_statement(q, user)
+    backwards = q.before is not None
+    # Walking backwards flips the order; the rows are turned around afterwards.
+    rows = _page(stmt, expr, kind, q.before or q.after, q.descending != backwards, q.limit + 1)
+    more = len(rows) > q.limit
+    rows = rows[:q.limit]
+    if backwards:
+        rows.reverse()
+    first = encode_cursor(rows[0].sort_value, rows[0].id) if rows else None
+    last = encode_cursor(rows[-1].sort_value, rows[-1].id) if rows else None
+    has_next = (more and not backwards) or (backwards and bool(rows))
+    has_prev = (more and backwards) or (q.after is not None and bool(rows))
+    total, capped = count(q, user)
+    return Page(rows, last if has_next else None, first if has_prev else None, total, capped)
+
+
+def count(q: BugQuery, user: Any) -> tuple[int, bool]:
+    """(number of matching bugs, True if there are more than ``COUNT_CAP``)."""
+    stmt, _ = filtered(q, user, (Bug.id,))
+    n = db.session.scalar(sa.select(sa.func.count()).select_from(
+        stmt.limit(COUNT_CAP + 1).subquery())) or 0
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def iter_rows(q: BugQuery, user: Any, max_rows: int, chunk: int = 500) -> Iterator[Any]:
+    """Every row of ``q`` from its cursor on, in sort order (at most ``max_rows``)."""
+    stmt, expr, kind = _list_statement(q, user)
+    cursor, sent = q.after, 0
+    while sent < max_rows:
+        rows = _page(stmt, expr, kind, cursor, q.descending, min(chunk, max_rows - sent))
+        yield from rows
+        sent += len(rows)
+        if len(rows) < chunk:
+            return
+        cursor = encode_cursor(rows[-1].sort_value, rows[-1].id)

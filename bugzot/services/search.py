@@ -1,0 +1,68 @@
+"""Saved searches: create, replace and delete a user's named bug list queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from werkzeug.datastructures import MultiDict
+
+from bugzot.extensions import db
+from bugzot.models import SavedSearch, User
+from bugzot.search.params import parse_query
+from bugzot.services import Forbidden, NotFound, ServiceError, unit_of_work
+
+MAX_SAVED = 100  # per user
+
+
+def canonical_query(query_string: str) -> str:
+    """The canonical form of a /bugs query string (validated; no page cursor)."""
+    from urllib.parse import parse_qsl
+
+    args = MultiDict(parse_qsl(query_string, keep_blank_values=False))
+    return parse_query(args, allow_cursor=False).query_string()
+
+
+def save_search(user: User, name: str, query_string: str, shared: bool = False) -> SavedSearch:
+    """Save ``query_string`` as ``user``'s search ``name``; an existing one is replaced."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Give the search a name.", "name")
+    if len(name) > 64:
+        raise ServiceError("The name is too long (at most 64 characters).", "name")
+    query = canonical_query(query_string)
+    with unit_of_work():
+        saved = db.session.scalar(select(SavedSearch).where(
+            SavedSearch.user_id == user.id, SavedSearch.name == name))
+        if saved is None:
+            owned = db.session.scalar(select(db.func.count()).select_from(SavedSearch)
+                                      .where(SavedSearch.user_id == user.id)) or 0
+            if owned >= MAX_SAVED:
+                raise ServiceError(f"You can keep at most {MAX_SAVED} saved searches.", "name")
+            saved = SavedSearch(user_id=user.id, name=name)
+            db.session.add(saved)
+        saved.query = query
+        saved.is_shared = bool(shared)
+    return saved
+
+
+def delete_search(user: User, search_id: int) -> None:
+    """Delete ``user``'s saved search ``search_id`` (only its owner may)."""
+    with unit_of_work():
+        saved = db.session.get(SavedSearch, search_id)
+        if saved is None:
+            raise NotFound("There is no such saved search.")
+        if saved.user_id != user.id:
+            raise Forbidden("Only the owner may delete a saved search.")
+        db.session.delete(saved)
+
+
+def searches_for(user: Any) -> list[SavedSearch]:
+    """The saved searches ``user`` sees: their own, then those others shared (read only)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(db.session.scalars(
+        select(SavedSearch)
+        .where(or_(SavedSearch.user_id == user.id, SavedSearch.is_shared.is_(True)))
+        .order_by((SavedSearch.user_id != user.id), db.func.lower(SavedSearch.name))
+    ))

@@ -1,0 +1,185 @@
+"""Bug lists, quick search, saved searches, CSV/Atom exports and reports.
+
+Every page here is a GET that only reads; saving and deleting searches are POSTs
+that call ``bugzot.services.search``. Query-string problems (unknown sort, bad
+filter value, broken cursor) answer 400 with a message, as HTML or JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from bugzot import permissions
+from bugzot.errors import error_response
+from bugzot.extensions import db
+from bugzot.forms.search import BugFilterForm, DeleteSearchForm, SaveSearchForm
+from bugzot.models import Product, SavedSearch
+from bugzot.permissions import require
+from bugzot.search import AXES, SearchError, fetch_page, iter_rows, parse_query, report_counts
+from bugzot.services import ServiceError
+from bugzot.services import search as search_service
+
+bp = Blueprint("search", __name__)
+
+CSV_COLUMNS = ("id", "product", "component", "status", "resolution", "severity", "priority",
+               "assignee", "reporter", "summary", "created_at", "updated_at")
+FEED_ENTRIES = 50
+BUG_NUMBER_RE = re.compile(r"^\s*(?:bug\s*)?#?(\d{1,9})\s*$", re.IGNORECASE)
+
+
+@bp.app_context_processor
+def _navigation() -> dict:
+    """Templates may call ``saved_searches_nav()``; it queries only when called."""
+    return {"saved_searches_nav": lambda: search_service.searches_for(current_user)}
+
+
+def bug_path(bug_id: int) -> str:
+    """The path of a bug's page (served by the bugs blueprint at /bugs/<id>)."""
+    return f"{request.script_root}/bugs/{bug_id}"
+
+
+@bp.get("/bugs")
+@require(permissions.BUG_VIEW)
+def bug_list():
+    """The bug list: filters from the URL, sortable columns, keyset pages of 25-200."""
+    try:
+        query = parse_query(request.args)
+        page = fetch_page(query, current_user)
+    except SearchError as exc:
+        return error_response(400, exc.message)
+    form = BugFilterForm(formdata=request.args)
+    form.product.choices = [(n, n) for n in db.session.scalars(
+        select(Product.name).where(Product.is_active).order_by(Product.name))]
+    save_form = SaveSearchForm(formdata=None, query=query.query_string())
+    return render_template("search/list.html", query=query, page=page, form=form,
+                           save_form=save_form, bug_path=bug_path)
+
+
+@bp.get("/bugs.csv")
+@require(permissions.BUG_VIEW)
+def bug_list_csv():
+    """The same query as CSV (all pages, up to SEARCH_EXPORT_MAX rows)."""
+    try:
+        query = parse_query(request.args)
+        rows = list(iter_rows(query, current_user, current_app.config.get("SEARCH_EXPORT_MAX", 10_000)))
+    except SearchError as exc:
+        return error_response(400, exc.message)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(getattr(row, name)) for name in CSV_COLUMNS])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=bugs.csv"})
+
+
+def _cell(value) -> str:
+    """A CSV cell; text starting like a formula is prefixed so spreadsheets do not run it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/bugs.atom")
+@require(permissions.BUG_VIEW)
+def bug_list_atom():
+    """The first page of the same query as an Atom feed (absolute links from BASE_URL)."""
+    try:
+        query = parse_query(request.args)
+        rows = list(iter_rows(query, current_user, FEED_ENTRIES, chunk=FEED_ENTRIES))
+    except SearchError as exc:
+        return error_response(400, exc.message)
+    base = current_app.config["BASE_URL"]
+    qs = query.query_string()
+    updated = max((r.updated_at for r in rows), default=datetime.now(UTC))
+    body = render_template("search/feed.atom.xml", rows=rows, base=base, qs=qs, updated=updated,
+                           list_url=f"{base}/bugs" + (f"?{qs}" if qs else ""),
+                           self_url=f"{base}/bugs.atom" + (f"?{qs}" if qs else ""))
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/quicksearch")
+@require(permissions.BUG_VIEW)
+def quick():
+    """The header box: a bug number opens the bug; words search all bugs by relevance."""
+    text = (request.args.get("quicksearch") or "").strip()
+    number = BUG_NUMBER_RE.match(text)
+    if number:
+        return redirect(bug_path(int(number.group(1))))
+    if not text:
+        return redirect(url_for(".bug_list"))
+    return redirect(url_for(".bug_list") + "?" + urlencode({"q": text[:200], "status": "all"}))
+
+
+@bp.get("/searches")
+@login_required
+def saved():
+    """The user's saved searches and those others share."""
+    searches = db.session.scalars(
+        select(SavedSearch).where((SavedSearch.user_id == current_user.id) | SavedSearch.is_shared)
+        .order_by(SavedSearch.user_id != current_user.id, db.func.lower(SavedSearch.name))
+        .options(db.joinedload(SavedSearch.user))).all()
+    return render_template("search/saved.html", searches=searches, delete_form=DeleteSearchForm())
+
+
+@bp.post("/searches")
+@login_required
+def save():
+    """Save the list the user is looking at."""
+    form = SaveSearchForm()
+    target = url_for(".bug_list") + "?" + (form.query.data or "")
+    if not form.validate():
+        flash("Give the search a name (at most 64 characters).", "error")
+        return redirect(target)
+    try:
+        saved_search = search_service.save_search(current_user, form.name.data, form.query.data or "",
+                                                  shared=form.shared.data)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(target)
+    flash(f"Saved the search {saved_search.name!r}.", "success")
+    return redirect(url_for(".bug_list") + "?" + saved_search.query)
+
+
+@bp.post("/searches/<int:search_id>/delete")
+@login_required
+def delete(search_id: int):
+    """Delete one of the user's saved searches."""
+    form = DeleteSearchForm()
+    if not form.validate():
+        return error_response(400, "The form expired; reload the page and try again.")
+    try:
+        search_service.delete_search(current_user, search_id)
+    except ServiceError as exc:
+        return error_response(exc.status, exc.message)
+    flash("Deleted the saved search.", "success")
+    return redirect(url_for(".saved"))
+
+
+@bp.get("/reports")
+@require(permissions.BUG_VIEW)
+def report():
+    """Bug counts by two fields for a filter, as a table and a Chart.js chart."""
+    x = request.args.get("x") or "component"
+    y = request.args.get("y") or "status"
+    try:
+        query = parse_query(request.args, allow_cursor=False)
+        result = report_counts(query, current_user, x, y)
+    except SearchError as exc:
+        return error_response(400, exc.message)
+    chart = {"labels": result.x_labels, "xTitle": AXES[x][0],
+             "datasets": [{"label": yl, "data": [result.cell(xl, yl) for xl in result.x_labels]}
+                          for yl in result.y_labels]}
+    return render_template("search/report.html", report=result, query=query, axes=AXES,
+                           chart=chart, x=x, y=y)
