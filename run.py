@@ -50,7 +50,8 @@ def main() -> None:
             print(result.output, end="")
             if result.exit_code != 0:
                 raise SystemExit(result.exit_code)
-    print(f"BugZot runs at {base_url}/  (mail goes to {app.config['MAIL_OUTBOX']})")
+    if not os.environ.get("WERKZEUG_RUN_MAIN"):
+        print(f"BugZot runs at {base_url}/  (mail goes to {app.config['MAIL_OUTBOX']})")
     app.run(host=args.host, port=args.port, debug=app.config["ENV"] == "development")
 
 

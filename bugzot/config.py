@@ -47,7 +47,9 @@ MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 ATTACHMENT_FOLDER = None  # default: <instance>/attachments
 ATTACHMENT_INTERNAL_REDIRECT = None  # e.g. "/_att/": Apache serves downloads (docs/DEPLOY-LINUX.md)
 
-# Requests slower than this are logged as warnings.
+# One INFO line per request (method, path, status, ms, user); slower than
+# SLOW_REQUEST_MS is a WARNING. Under mod_wsgi these land in Apache's error log.
+LOG_LEVEL = "INFO"
 SLOW_REQUEST_MS = 500
 
 SESSION_COOKIE_HTTPONLY = True

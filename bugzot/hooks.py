@@ -16,6 +16,7 @@ YEAR = 365 * 24 * 3600
 
 def register_hooks(app: Flask) -> None:
     """Attach the before/after request hooks and the ``asset_url`` template helper."""
+    app.logger.setLevel(app.config["LOG_LEVEL"])
     app.before_request(_start_timer)
     app.after_request(_finish_response)
     app.jinja_env.globals["asset_url"] = asset_url
