@@ -215,21 +215,24 @@ def login_as(client, auth, make_user):
 
 @pytest.fixture
 def make_product(app):
-    """Factory: a product (in a classification) with components and versions."""
-    from bugzot.models import Classification, Component, Milestone, Product, Version
+    """Factory: a product (in a classification) with components and versions, made
+    through the catalogue services as the admin pages do."""
+    from bugzot.models import Classification
+    from bugzot.services import catalogue
 
     def make(name: str = None, components=("General",), versions=("1.0",), milestones=(),
              classification: str = "Default", **fields):
         name = name or f"Product{secrets.token_hex(3)}"
         cls = db.session.scalar(sa.select(Classification).where(Classification.name == classification))
         if cls is None:
-            cls = Classification(name=classification)
-        product = Product(name=name, classification=cls, **fields)
-        product.components = [Component(name=c, description=f"{c} component") for c in components]
-        product.versions = [Version(value=v) for v in versions]
-        product.milestones = [Milestone(value=m, sortkey=i) for i, m in enumerate(milestones)]
-        db.session.add(product)
-        db.session.commit()
+            cls = catalogue.save_classification(None, name=classification)
+        product = catalogue.save_product(None, name=name, classification_id=cls.id, **fields)
+        for c in components:
+            catalogue.save_component(product, None, name=c, description=f"{c} component")
+        for v in versions:
+            catalogue.save_version(product, None, value=v)
+        for i, m in enumerate(milestones):
+            catalogue.save_milestone(product, None, value=m, sortkey=i)
         return product
 
     return make
