@@ -16,7 +16,7 @@ from bugzot.markup import render_comment
 from bugzot.models import Comment, Product
 from bugzot.permissions import require
 from bugzot.services import ServiceError, attachments, bugs
-from bugzot.services.bugs.fields import HISTORY_LABELS, current_values
+from bugzot.services.bugs.fields import EDITABLE_FIELDS, HISTORY_LABELS, current_values
 from bugzot.services.bugs.relations import duplicates_of
 
 bp = Blueprint("bugs", __name__)
@@ -105,9 +105,13 @@ def render_bug(bug, form: BugEditForm | None = None, *, conflict: dict | None = 
     """Render the bug page (also the mid-air page and the page with form errors)."""
     user = current_user
     comments = visibility.visible_comments(user, bug)
+    form = _edit_form(bug, form)
+    editable = bugs.editable_fields(user, bug)
+    for name in EDITABLE_FIELDS:  # errors on fields not rendered for this user go on top
+        if name not in editable and form[name].errors:
+            form.form_errors.extend(form[name].errors)
     return render_template(
-        "bugs/show.html", bug=bug, form=_edit_form(bug, form),
-        editable=bugs.editable_fields(user, bug), comments=comments,
+        "bugs/show.html", bug=bug, form=form, editable=editable, comments=comments,
         readable={c.id for c in comments if visibility.can_read_comment(user, c)},
         attachments=visibility.visible_attachments(user, bug),
         history=visibility.visible_history(user, bug), labels=HISTORY_LABELS,
