@@ -49,7 +49,7 @@ PY
     PG_TMP=$(mktemp -d /tmp/bugzot-pg.XXXXXX)
     chmod 755 "$PG_TMP"
     chown postgres "$PG_TMP" 2>/dev/null || $SUDO chown postgres "$PG_TMP"
-    echo "==> no PostgreSQL on 127.0.0.1:5432; starting a throwaway one on port $PG_PORT"
+    echo "==> starting a throwaway PostgreSQL server on 127.0.0.1:$PG_PORT"
     run_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
     run_pg "$PG_BIN/initdb -D '$PG_TMP/data' -U postgres -A trust -E UTF8 >/dev/null"
     run_pg "$PG_BIN/pg_ctl -D '$PG_TMP/data' -l '$PG_TMP/log' -w -o \"-h 127.0.0.1 -p $PG_PORT -k $PG_TMP\" start >/dev/null"
