@@ -199,15 +199,19 @@ def windows_layout(server_root: str) -> dict[str, str]:
 def app_settings(root: str, platform: str) -> dict:
     """MAX_CONTENT_LENGTH, ATTACHMENT_FOLDER, ATTACHMENT_INTERNAL_REDIRECT and BASE_URL
     of the app that conf.wsgi will build, read from its instance config when it is here."""
-    instance = os.environ.get("BUGZOT_INSTANCE_PATH") or os.path.join(root, "instance")
-    if platform != current_platform() or not os.path.isdir(root):
+    if platform != current_platform():  # nothing to read here: bugzot.config's defaults
         from bugzot import config as defaults
+
+        instance = f"{root}/instance"
 
         return {"MAX_CONTENT_LENGTH": defaults.MAX_CONTENT_LENGTH,
                 "ATTACHMENT_FOLDER": fwd(instance) + "/attachments",
                 "ATTACHMENT_INTERNAL_REDIRECT": None, "BASE_URL": defaults.BASE_URL,
-                "_instance": fwd(instance), "_read": False}
+                "_instance": instance, "_read": False}
     from bugzot import ConfigError, create_app
+
+    # The same instance folder wsgi/conf.wsgi picks.
+    instance = os.environ.get("BUGZOT_INSTANCE_PATH") or os.path.join(root, "instance")
 
     try:
         app = create_app(instance_path=instance)
@@ -270,8 +274,11 @@ def build_settings(
                               f"--module-config FILE with {MODULE_CONFIG_HELP} from the {platform} server.")
         module_config_text = run_module_config(python_home or sys.prefix)
     modules = parse_module_config(module_config_text, platform)
-    python_home = checked_path(
-        python_home or modules.python_home or sys.prefix, "--python-home", platform)
+    python_home = python_home or modules.python_home or (sys.prefix if local else None)
+    if python_home is None:
+        raise DeployError(f"give --python-home: the virtualenv on the {platform} server "
+                          "(the module config has no WSGIPythonHome line).")
+    python_home = checked_path(python_home, "--python-home", platform)
 
     if platform == "windows":
         layout = _windows_python(root, python_home, modules)

@@ -1,0 +1,257 @@
+"""``flask apache-config``: every Linux variant passes ``apache2 -t``, the Windows config
+matches a committed golden file, and bad arguments are clear errors.
+
+Standalone configs are checked with ``apache2 -t -f``; VirtualHost files are checked
+inside Debian's own /etc/apache2/apache2.conf with the modules ``a2enmod rewrite headers
+ssl`` would enable, as docs/DEPLOY-LINUX.md tells admins to do. Set
+``BUGZOT_REGEN_GOLDEN=1`` to rewrite tests/data/expected-windows.conf after an
+intended template change (then review the diff).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bugzot import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+DAEMON_DIRECTIVES = ("WSGIDaemonProcess", "WSGIProcessGroup", "WSGIRestrictEmbedded",
+                     "WSGISocketPrefix", "WSGIRestrictProcess", "process-group=bugzot")
+WINDOWS_ARGS = ["--platform", "windows", "--root", "C:\\BugZot", "--host", "bugs.example.com",
+                "--module-config", str(DATA / "windows-module-config.txt")]
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch) -> Path:
+    """The instance folder the generator reads (as conf.wsgi would), with a 2 MB upload limit."""
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    (folder / "config.py").write_text(
+        "SECRET_KEY = 'generator-test'\nMAX_CONTENT_LENGTH = 2 * 1024 * 1024\n"
+        "ATTACHMENT_INTERNAL_REDIRECT = '/_att/'\nBASE_URL = 'https://bugs.example.com'\n")
+    monkeypatch.setenv("BUGZOT_INSTANCE_PATH", str(folder))
+    return folder
+
+
+@pytest.fixture
+def generate(instance):
+    """Run ``flask apache-config ARGS``; return the result (output, exit code)."""
+    runner = create_app({"TESTING": True}).test_cli_runner()
+
+    def run(*args: str):
+        return runner.invoke(args=["apache-config", *args])
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[str, str]:
+    """A self-signed certificate and key made by openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "bugs.crt", folder / "bugs.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=bugs.example.com", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
+
+
+def has_backslash_path(text: str) -> bool:
+    """True if a backslash appears other than as a line continuation or an escaped quote."""
+    return "\\" in text.replace("\\\n", "").replace('\\"', "")
+
+
+def _apache2() -> str:
+    path = shutil.which("apache2")
+    assert path, "apache2 is not installed: run scripts/install-apache.sh"
+    return path
+
+
+def _debian_check(snippet: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """``apache2 -t`` on Debian's stock config plus ``snippet``, like a2ensite would add it."""
+    env = dict(os.environ)
+    exported = subprocess.run(["bash", "-c", ". /etc/apache2/envvars && env -0"],
+                              capture_output=True, check=True, timeout=30).stdout
+    env.update(line.split("=", 1) for line in exported.decode().split("\0") if "=" in line)
+    # Runtime/lock/log folders of our own, so checking touches nothing of the system's.
+    for name in ("APACHE_RUN_DIR", "APACHE_LOCK_DIR", "APACHE_LOG_DIR"):
+        env[name] = str(tmp_path)
+    env["APACHE_PID_FILE"] = str(tmp_path / "apache2.pid")
+    args = [_apache2(), "-t", "-d", "/etc/apache2", "-f", "/etc/apache2/apache2.conf"]
+    enabled = os.listdir("/etc/apache2/mods-enabled")
+    for module in ("rewrite", "headers", "socache_shmcb", "ssl"):  # a2enmod rewrite headers ssl
+        if f"{module}.load" not in enabled:
+            args += ["-c", f"LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so"]
+    args += ["-c", f"Include {snippet}"]
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+
+
+# -- Linux: every variant is valid Apache config ---------------------------------------
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize("listen", [None, "127.0.0.1:8080"], ids=["no-listen", "listen"])
+@pytest.mark.parametrize("standalone", [False, True], ids=["vhost", "standalone"])
+def test_linux_config_passes_apache_configtest(generate, certificate, tmp_path, https, listen, standalone):
+    out = tmp_path / "bugzot.conf"
+    args = ["--platform", "linux", "--host", "bugs.example.com", "--output", str(out)]
+    args += ["--https", "--cert", certificate[0], "--key", certificate[1]] if https else []
+    args += ["--listen", listen] if listen else []
+    args += ["--standalone"] if standalone else []
+    result = generate(*args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    if standalone:
+        check = subprocess.run([_apache2(), "-t", "-f", str(out)], capture_output=True, text=True,
+                               timeout=60)
+    else:
+        check = _debian_check(out, tmp_path)
+    assert check.returncode == 0, f"{check.stderr}\n{text}"
+    assert "Syntax OK" in check.stderr
+
+    assert not has_backslash_path(text)
+    assert (f'WSGIScriptAlias / "{ROOT}/wsgi/conf.wsgi" process-group=bugzot '
+            "application-group=%{GLOBAL}") in text
+    assert f'python-home="{sys.prefix}"' in text and "WSGIRestrictEmbedded On" in text
+    assert "LimitRequestBody 2097152" in text  # the instance's MAX_CONTENT_LENGTH
+    assert "ServerTokens Prod" in text and "ServerSignature Off" in text
+    assert ("Listen 127.0.0.1:8080" in text) == bool(listen)
+    assert ("<VirtualHost *:8080>" if listen else f"<VirtualHost *:{443 if https else 80}>") in text
+    if https:
+        assert "Redirect permanent / https://bugs.example.com" in text and "SSLEngine on" in text
+    else:
+        assert "SSLEngine" not in text and "Redirect" not in text
+
+
+def test_linux_standalone_holds_a_whole_server(generate, tmp_path):
+    out = tmp_path / "httpd.conf"
+    assert generate("--platform", "linux", "--standalone", "--output", str(out)).exit_code == 0
+    text = out.read_text()
+    for line in (f'ServerRoot "{tmp_path}"', f'PidFile "{tmp_path}/bugzot-httpd.pid"',
+                 "User www-data", "Group www-data", f'ErrorLog "{tmp_path}/error.log"',
+                 "LoadModule mpm_event_module", "Listen 80", 'WSGISocketPrefix "' + str(tmp_path)):
+        assert line in text, line
+
+
+def test_module_config_file_replaces_running_mod_wsgi_express(generate, tmp_path):
+    module_config = tmp_path / "module-config.txt"
+    module_config.write_text(
+        'LoadModule wsgi_module "/opt/venv/lib/mod_wsgi.so"\nWSGIPythonHome "/opt/venv"\n')
+    result = generate("--platform", "linux", "--module-config", str(module_config))
+    assert result.exit_code == 0, result.output
+    assert 'LoadModule wsgi_module "/opt/venv/lib/mod_wsgi.so"' in result.output
+    assert 'python-home="/opt/venv"' in result.output
+
+
+# -- Windows: golden file -----------------------------------------------------------------
+def test_windows_config_matches_golden_file(generate):
+    result = generate(*WINDOWS_ARGS, "--standalone", "--server-root", "C:/Apache24", "--https", "--cert",
+                      "C:\\BugZot\\ssl\\bugs.example.com.crt", "--key", "C:/BugZot/ssl/bugs.example.com.key")
+    assert result.exit_code == 0, result.output
+    expected = DATA / "expected-windows.conf"
+    if os.environ.get("BUGZOT_REGEN_GOLDEN"):
+        expected.write_text(result.output, encoding="utf-8", newline="\n")
+    assert result.output == expected.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("extra", [
+    [], ["--standalone"], ["--https", "--cert", "C:/c.pem", "--key", "C:/k.pem"]])
+def test_windows_config_is_embedded_mode_with_forward_slashes(generate, extra):
+    result = generate(*WINDOWS_ARGS, *extra)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for directive in DAEMON_DIRECTIVES:
+        assert directive not in text
+    assert not has_backslash_path(text) and "C:/BugZot/wsgi/conf.wsgi" in text
+    assert 'WSGIPythonHome "C:/Program Files/Python311"' in text  # the base Python, not the venv
+    assert "process-group=%{GLOBAL} application-group=%{GLOBAL}" in text
+    assert "ThreadsPerChild 64" in text
+    assert "/_att/" not in text  # downloads stream through Python on Windows
+    assert "LimitRequestBody 10485760" in text  # bugzot.config's default: no instance to read
+
+
+# -- output handling and bad arguments -------------------------------------------------------
+def test_output_is_never_overwritten_without_force(generate, tmp_path):
+    out = tmp_path / "bugzot.conf"
+    out.write_text("keep me")
+    refused = generate("--output", str(out))
+    assert refused.exit_code != 0 and "exists; add --force" in refused.output
+    assert out.read_text() == "keep me"
+    assert generate("--output", str(out), "--force").exit_code == 0
+    assert "WSGIScriptAlias" in out.read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--platform", "bsd"], "'bsd' is not one of 'linux', 'windows'"),
+    (["--port", "0"], "0 is not in the range 1<=x<=65535"),
+    (["--processes", "0"], "0 is not in the range 1<=x<=64"),
+    (["--host", "bugs example"], "is not a host name"),
+    (["--listen", "127.0.0.1:99999"], "is not PORT or ADDRESS:PORT"),
+    (["--https"], "--https needs --cert FILE and --key FILE"),
+    (["--cert", "/etc/hostname"], "--cert/--key only apply with --https"),
+    (["--https", "--cert", "/no/cert.pem", "--key", "/no/key.pem"], "--cert /no/cert.pem: no such file"),
+    (["--root", "/tmp"], "is not a BugZot checkout"),
+    (["--root", 'x"y'], "contains a quote"),
+    (["--server-root", "/tmp"], "--server-root only applies with --standalone"),
+    (["--standalone"], "--standalone on Linux needs --server-root DIR"),
+    (["--user", "root"], "never root"),
+    (["--python-home", "/nonexistent"], "mod_wsgi-express is not in /nonexistent/bin"),
+    (["--module-config", "/no/such/file"], "'/no/such/file': No such file or directory"),
+    (["--platform", "windows", "--root", "C:/BugZot"], "needs --module-config FILE"),
+    ([*WINDOWS_ARGS, "--processes", "2"], "--processes is for Linux daemon mode"),
+    ([*WINDOWS_ARGS, "--user", "bugzot"], "--user/--group are for Linux"),
+    (["--platform", "windows", "--root", "relative/path", "--module-config",
+      str(DATA / "windows-module-config.txt")], "--root must be an absolute path"),
+    (["--platform", "windows", "--root", "D:/Other", "--module-config",
+      str(DATA / "windows-module-config.txt")], "the virtualenv must be D:/Other/.venv or D:/Other/venv"),
+])
+def test_bad_arguments_are_clear_errors(generate, args, message):
+    result = generate(*args)
+    assert result.exit_code == 2  # click's usage error
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_module_config_that_is_not_mod_wsgi_express_output(generate, tmp_path):
+    junk = tmp_path / "junk.txt"
+    junk.write_text("Hello\n")
+    result = generate("--module-config", str(junk))
+    assert result.exit_code != 0
+    assert "this is not the output of `mod_wsgi-express module-config`" in result.output
+
+
+def test_windows_module_config_needs_the_python_dll(generate, tmp_path):
+    linux_output = tmp_path / "linux.txt"
+    linux_output.write_text('LoadModule wsgi_module "C:/BugZot/.venv/mod_wsgi.pyd"\n'
+                            'WSGIPythonHome "C:/BugZot/.venv"\n')
+    result = generate("--platform", "windows", "--root", "C:/BugZot", "--module-config", str(linux_output))
+    assert result.exit_code != 0 and "no 'LoadFile .../python3XY.dll' line" in result.output
+
+
+def test_windows_python_home_comes_from_module_config_or_option(generate, tmp_path):
+    lines = (DATA / "windows-module-config.txt").read_text().splitlines()
+    without_home = tmp_path / "module-config.txt"
+    without_home.write_text("\n".join(line for line in lines if "WSGIPythonHome" not in line))
+    args = ["--platform", "windows", "--root", "C:/BugZot", "--module-config", str(without_home)]
+    result = generate(*args)
+    assert result.exit_code != 0 and "give --python-home" in result.output
+    result = generate(*args, "--python-home", "C:\\BugZot\\.venv")
+    assert result.exit_code == 0, result.output
+    assert "conf.wsgi adds C:/BugZot/.venv itself" in result.output
+
+
+def test_unready_instance_is_reported_before_apache_would_fail(generate, instance):
+    (instance / "config.py").write_text("ENV = 'production'\n")  # no SECRET_KEY
+    result = generate()
+    assert result.exit_code != 0 and "SECRET_KEY is not set" in result.output
+
+
+def test_generator_reminds_to_enable_the_internal_redirect(generate, instance):
+    (instance / "config.py").write_text("SECRET_KEY = 'x'\n")
+    result = generate()
+    assert result.exit_code == 0
+    assert 'Set ATTACHMENT_INTERNAL_REDIRECT = "/_att/"' in result.output
