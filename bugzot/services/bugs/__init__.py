@@ -104,8 +104,9 @@ def file_bug(
         raise ServiceError(exc.message, exc.field) from None
     if len(description) > MAX_COMMENT:
         raise ServiceError(f"The description is longer than {MAX_COMMENT} characters.", "description")
-    if cc_users and not permissions.can(reporter, permissions.BUG_CC_OTHERS):
-        cc_users = [u for u in cc_users if u.id == reporter.id]
+    if any(u.id != reporter.id for u in cc_users) and not permissions.can(
+            reporter, permissions.BUG_CC_OTHERS):
+        raise Forbidden("You may only add yourself to the CC list.", "cc")
     if is_private and not permissions.can(reporter, permissions.BUG_PRIVATE):
         raise Forbidden("You may not file private bugs.", "is_private")
     if status is None:

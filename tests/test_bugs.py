@@ -1,0 +1,391 @@
+"""Filing bugs (every bad input), the bug page, and one-transaction edits with a
+history row for every changed field."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from conftest import post_form
+from sqlalchemy import select
+
+from bugzot.extensions import db
+from bugzot.models import Bug, BugCC, BugChange, Comment
+from bugzot.services import ServiceError, bugs
+
+
+@pytest.fixture
+def widget(make_product, make_user):
+    """A product whose components have default assignee and QA contact."""
+    product = make_product("Widget", components=("Core", "UI"), versions=("1.0", "2.0"),
+                           milestones=("M1",))
+    assignee, qa = make_user("dora", role="Employee"), make_user("quinn", role="Employee")
+    for component in product.components:
+        component.default_assignee, component.default_qa_contact = assignee, qa
+    db.session.commit()
+    return product
+
+
+GOOD = {"product": "Widget", "component": "Core", "version": "1.0", "severity": "major",
+        "priority": "P2", "platform": "PC", "op_sys": "Linux", "summary": "Crash on save",
+        "description": "Press *save*, it crashes."}
+
+
+def test_filing_applies_defaults_and_stores_the_description(app, client, login_as, widget):
+    user = login_as("Reporter")
+    response = post_form(client, "/bugs/new", GOOD)
+    assert response.status_code == 302
+    bug = db.session.scalars(select(Bug)).one()
+    assert response.headers["Location"].endswith(f"/bugs/{bug.id}")
+    assert (bug.status, bug.resolution, bug.severity, bug.priority, bug.platform, bug.op_sys) == \
+        ("NEW", None, "major", "P2", "PC", "Linux")
+    assert (bug.assignee.username, bug.qa_contact.username, bug.reporter_id) == ("dora", "quinn", user.id)
+    description = db.session.scalars(select(Comment).where(Comment.bug_id == bug.id)).one()
+    assert (description.number, description.body) == (0, "Press *save*, it crashes.")
+    page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert "<em>save</em>" in page and "Crash on save" in page and "dora" in page
+    assert 'data-draft-clear="bug-new:Widget"' in page  # the browser drops its draft now
+
+
+def test_product_is_chosen_first(app, client, login_as, widget, make_product):
+    make_product("Closed", is_active=False)
+    login_as("Reporter")
+    chooser = client.get("/bugs/new").get_data(as_text=True)
+    assert "/bugs/new?product=Widget" in chooser and "product=Closed" not in chooser
+    form = client.get("/bugs/new?product=Widget").get_data(as_text=True)
+    assert '<option value="Core">Core</option>' in form and 'name="summary"' in form
+    assert "There is no open product" in client.get("/bugs/new?product=Nope",
+                                                     follow_redirects=True).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change,field,message", [
+    ({"product": "Nope"}, "product", "Choose a product from the list."),
+    ({"product": ""}, "product", "Choose a product."),
+    ({"component": "Nope"}, "component", "Choose a component of Widget."),
+    ({"component": ""}, "component", "Choose a component of Widget."),
+    ({"version": "9.9"}, "version", "Choose a version of Widget."),
+    ({"version": ""}, "version", "Choose a version of Widget."),
+    ({"severity": "apocalyptic"}, "severity", "Choose a valid severity."),
+    ({"priority": "P0"}, "priority", "Choose a valid priority."),
+    ({"op_sys": "BeOS"}, "op_sys", "Choose a valid os."),
+    ({"summary": ""}, "summary", "Please enter a summary."),
+    ({"summary": "   "}, "summary", "Please enter a summary."),
+    ({"summary": "x" * 256}, "summary", "The summary is at most 255 characters."),
+    ({"cc": "nosuchuser"}, "cc", "There is no active user 'nosuchuser'."),
+])
+def test_filing_bad_input_shows_errors_and_keeps_the_text(app, client, login_as, widget, change,
+                                                          field, message):
+    login_as("Reporter")
+    data = {**GOOD, "description": "My long & careful <description>", **change}
+    response = post_form(client, "/bugs/new", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code in (400, 403)
+    assert message in unescape(html)
+    assert "My long &amp; careful &lt;description&gt;" in html  # nothing the user typed is lost
+    if field != "summary":
+        assert 'value="Crash on save"' in html
+    assert db.session.scalar(select(db.func.count()).select_from(Bug)) == 0
+
+
+def test_filing_refuses_a_closed_product(app, make_product, make_user):
+    make_product("Old", is_active=False)
+    with pytest.raises(ServiceError) as info:
+        bugs.file_bug(make_user(), product="Old", component="General", version="1.0", summary="x")
+    assert info.value.field == "product"
+
+
+def test_reporter_may_cc_only_themselves_when_filing(app, client, login_as, widget, make_user):
+    make_user("olga")
+    me = login_as("Reporter")
+    refused = post_form(client, "/bugs/new", {**GOOD, "cc": "olga"})
+    assert "You may only add yourself to the CC list." in refused.get_data(as_text=True)
+    assert post_form(client, "/bugs/new", {**GOOD, "cc": me.username}).status_code == 302
+    bug = db.session.scalars(select(Bug)).one()
+    assert [u.username for u in bugs.cc_users(bug)] == [me.username]
+
+
+def test_employee_files_with_cc_of_others(app, client, login_as, widget, make_user):
+    make_user("olga")
+    make_user("pete")
+    login_as("Employee")
+    assert post_form(client, "/bugs/new", {**GOOD, "cc": "olga, pete"}).status_code == 302
+    bug = db.session.scalars(select(Bug)).one()
+    assert [u.username for u in bugs.cc_users(bug)] == ["olga", "pete"]
+
+
+def test_filing_needs_login_and_csrf(app, client, login_as, widget):
+    assert client.get("/bugs/new").status_code == 302  # to the login page
+    login_as("Reporter")
+    assert client.post("/bugs/new", data=GOOD).status_code == 400  # no CSRF token
+
+
+# -- the bug page ---------------------------------------------------------------------------
+def test_bug_page_shows_everything(app, client, login_as, widget, make_bug, make_user):
+    reporter = make_user("rita", real_name="Rita Reporter")
+    blocker = make_bug(product=widget, summary="The blocker")
+    bug = make_bug(product=widget, reporter=reporter, summary="Main bug")
+    employee = login_as("Employee")
+    bugs.update_bug(employee, bug, {"dependson": str(blocker.id)}, revision=bug.revision,
+                    comment=f"Depends on bug {blocker.id}.", cc_add="quinn")
+    html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    for text in ("Main bug", "Rita Reporter", "dora", "quinn", "Widget", "Core", "1.0", "NEW",
+                 "Steps to reproduce", f'href="/bugs/{blocker.id}"', "Depends on",
+                 f"Depends on <a href=\"/bugs/{blocker.id}\"", "History", "Reported", "Modified"):
+        assert text in html, text
+    blocker_page = client.get(f"/bugs/{blocker.id}").get_data(as_text=True)
+    assert f'<a href="/bugs/{bug.id}"' in blocker_page  # "blocks" side
+
+
+def test_missing_and_invisible_bugs_are_404(app, client, login_as, make_bug, make_user):
+    secret = make_bug(is_private=True, reporter=make_user(role="Employee"))
+    login_as("Reporter")
+    assert client.get("/bugs/999").status_code == 404
+    assert client.get(f"/bugs/{secret.id}").status_code == 404
+    assert post_form(client, f"/bugs/{secret.id}", {"revision": 1, "comment": "hi"}).status_code == 404
+
+
+def test_page_needs_login(app, client, make_bug):
+    bug = make_bug()
+    assert client.get(f"/bugs/{bug.id}").status_code == 302
+
+
+# -- editing: history and atomicity ---------------------------------------------------------
+def test_history_row_for_every_changed_field(app, make_bug, make_product, make_user, widget):
+    other = make_product("Gadget", components=("Motor",), versions=("3.0",), milestones=("G1",))
+    blocker, blocked = make_bug(product=widget), make_bug(product=widget)
+    bug = make_bug(product=widget)
+    admin = make_user("ada", role="Admin")
+    make_user("zed")
+    values = {"product": "Gadget", "component": "Motor", "version": "3.0", "target_milestone": "G1",
+              "summary": "New summary", "severity": "critical", "priority": "P1",
+              "platform": "Macintosh", "op_sys": "macOS", "bug_status": "ASSIGNED",
+              "assigned_to": "zed", "qa_contact": "", "dependson": str(blocker.id),
+              "blocked": str(blocked.id)}
+    result = bugs.update_bug(admin, bug, values, revision=bug.revision, comment="Big triage.",
+                             cc_add="zed")
+    rows = {c.field: (c.old_value, c.new_value) for c in result.changes}
+    assert rows == {
+        "product": ("Widget", "Gadget"), "component": ("Core", "Motor"), "version": ("1.0", "3.0"),
+        "target_milestone": ("", "G1"), "summary": ("Something is broken", "New summary"),
+        "severity": ("normal", "critical"), "priority": ("P3", "P1"),
+        "platform": ("All", "Macintosh"), "op_sys": ("All", "macOS"),
+        "bug_status": ("NEW", "ASSIGNED"), "assigned_to": ("dora", "zed"),
+        "qa_contact": ("quinn", ""), "dependson": ("", str(blocker.id)),
+        "blocked": ("", str(blocked.id)), "cc": ("", "zed"),
+    }
+    stored = db.session.scalars(select(BugChange).where(BugChange.bug_id == bug.id)).all()
+    assert {r.field for r in stored} == set(rows) and {r.user_id for r in stored} == {admin.id}
+    assert {r.revision for r in stored} == {bug.revision}
+    assert result.comment.body == "Big triage." and result.comment.number == 1
+    assert other.id == bug.product_id
+    # the other ends of the dependencies got their own history rows
+    assert [(r.field, r.new_value) for r in db.session.scalars(
+        select(BugChange).where(BugChange.bug_id == blocker.id))] == [("blocked", str(bug.id))]
+
+
+def test_one_bad_value_saves_nothing(app, make_bug, make_user):
+    bug = make_bug()
+    employee = make_user(role="Employee")
+    before = (bug.summary, bug.priority, bug.revision)
+    with pytest.raises(ServiceError) as info:
+        bugs.update_bug(employee, bug, {"summary": "Changed", "priority": "P1",
+                                        "assigned_to": "ghost"},
+                        revision=bug.revision, comment="Should vanish.", add_self_cc=True)
+    assert info.value.field == "assigned_to"
+    db.session.expire_all()
+    assert (bug.summary, bug.priority, bug.revision) == before
+    assert not db.session.scalars(select(BugChange)).all()
+    assert db.session.scalar(select(db.func.count()).select_from(Comment)) == 1
+    assert not db.session.scalars(select(BugCC)).all()
+
+
+def test_page_post_with_error_keeps_comment_and_saves_nothing(app, client, login_as, make_bug):
+    bug = make_bug()
+    login_as("Employee")
+    response = post_form(client, f"/bugs/{bug.id}", {
+        "revision": bug.revision, "summary": "", "comment": "My precious comment"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Please enter a summary." in html
+    assert "My precious comment" in html
+    db.session.expire_all()
+    assert bug.summary == "Something is broken" and bug.revision == 1
+
+
+def test_moving_product_rechecks_component_and_version(app, make_bug, make_product, make_user):
+    make_product("Gadget", components=("Motor",), versions=("3.0",))
+    bug = make_bug()
+    employee = make_user(role="Employee")
+    with pytest.raises(ServiceError) as info:
+        bugs.update_bug(employee, bug, {"product": "Gadget", "component": "General",
+                                        "version": "3.0"}, revision=bug.revision)
+    assert info.value.field == "component"
+    with pytest.raises(ServiceError) as info:
+        bugs.update_bug(employee, bug, {"product": "Gadget", "component": "Motor",
+                                        "version": "1.0"}, revision=bug.revision)
+    assert info.value.field == "version"
+    bugs.update_bug(employee, bug, {"product": "Gadget", "component": "Motor", "version": "3.0"},
+                    revision=bug.revision)
+    assert (bug.product.name, bug.component.name, bug.version.value) == ("Gadget", "Motor", "3.0")
+
+
+def test_reporter_edits_basic_fields_of_own_bug_only(app, make_bug, make_user):
+    reporter = make_user(role="Reporter")
+    bug = make_bug(reporter=reporter)
+    bugs.update_bug(reporter, bug, {"summary": "Better summary", "severity": "minor"},
+                    revision=bug.revision)
+    assert bug.summary == "Better summary"
+    for field, value in (("priority", "P1"), ("assigned_to", reporter.username)):
+        with pytest.raises(ServiceError) as info:
+            bugs.update_bug(reporter, bug, {field: value}, revision=bug.revision)
+        assert info.value.status == 403 and info.value.field == field
+    with pytest.raises(ServiceError) as info:
+        bugs.update_bug(make_user(role="Reporter"), bug, {"summary": "Mine now"}, revision=bug.revision)
+    assert info.value.status == 403
+
+
+def test_nothing_changed_is_an_error_not_a_new_revision(app, make_bug, make_user):
+    bug = make_bug()
+    with pytest.raises(ServiceError, match="Nothing was changed"):
+        bugs.update_bug(make_user(role="Employee"), bug, {"summary": bug.summary},
+                        revision=bug.revision, comment="  ")
+    assert bug.revision == 1
+
+
+# -- duplicates -------------------------------------------------------------------------------
+def _dup(user, bug, dup_id):
+    return bugs.update_bug(user, bug, {"bug_status": "RESOLVED", "resolution": "DUPLICATE",
+                                       "dup_id": dup_id}, revision=bug.revision, comment="Dup.")
+
+
+def test_duplicate_links_both_ways(app, client, auth, make_bug, make_user):
+    original, bug = make_bug(summary="Original"), make_bug(summary="Copy")
+    employee = make_user(role="Employee")
+    _dup(employee, bug, str(original.id))
+    assert (bug.resolution, bug.dup_of_id) == ("DUPLICATE", original.id)
+    note = db.session.scalars(select(Comment).where(Comment.bug_id == original.id,
+                                                    Comment.number == 1)).one()
+    assert note.body == f"Bug {bug.id} has been marked as a duplicate of this bug."
+    auth.login(employee.username)
+    html = client.get(f"/bugs/{original.id}").get_data(as_text=True)
+    assert f'<tr><th>Duplicates</th><td><a href="/bugs/{bug.id}">{bug.id}</a>' in html
+    copy_page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert f'Duplicate of <a href="/bugs/{original.id}">' in copy_page
+
+
+@pytest.mark.parametrize("dup_id,message", [
+    ("", "Give the number of the bug this one duplicates."),
+    ("abc", "Give the number of the bug this one duplicates."),
+    ("99999", "Bug 99999 does not exist or you may not see it."),
+    ("self", "A bug cannot refer to itself."),
+    ("private", "does not exist or you may not see it."),
+    ("loop", "is itself a duplicate of this bug."),
+])
+def test_duplicate_needs_a_valid_original(app, make_bug, make_user, dup_id, message):
+    reporter = make_user(role="Reporter")
+    bug = make_bug(reporter=reporter)
+    if dup_id == "self":
+        dup_id = str(bug.id)
+    elif dup_id == "private":
+        dup_id = str(make_bug(is_private=True, reporter=make_user(role="Employee")).id)
+    elif dup_id == "loop":
+        # bug B (duplicate of bug) is resolved, then bug is marked duplicate of B
+        other = make_bug()
+        _dup(make_user(role="Employee"), other, str(bug.id))
+        dup_id = str(other.id)
+    with pytest.raises(ServiceError) as info:
+        _dup(reporter, bug, dup_id)  # the reporter may resolve their own bug
+    assert message in info.value.message and info.value.field == "dup_id"
+    db.session.refresh(bug)
+    assert bug.status == "NEW" and bug.dup_of_id is None
+
+
+# -- dependencies ------------------------------------------------------------------------------
+def test_dependency_cycles_are_refused(app, make_bug, make_user):
+    a, b, c = make_bug(), make_bug(), make_bug()
+    employee = make_user(role="Employee")
+    bugs.update_bug(employee, a, {"dependson": str(b.id)}, revision=a.revision)
+    bugs.update_bug(employee, b, {"dependson": str(c.id)}, revision=b.revision)
+    cases = [(c, {"dependson": str(a.id)}), (b, {"dependson": f"{c.id}, {a.id}"}),
+             (a, {"blocked": str(c.id)}), (a, {"dependson": str(b.id), "blocked": str(b.id)}),
+             (a, {"dependson": str(a.id)})]
+    for bug, values in cases:
+        db.session.refresh(bug)
+        with pytest.raises(ServiceError) as info:
+            bugs.update_bug(employee, bug, values, revision=bug.revision)
+        assert info.value.field in ("dependson", "blocked"), values
+    # a chain that is not a cycle is fine: c blocks a directly as well
+    db.session.refresh(a)
+    bugs.update_bug(employee, a, {"dependson": f"{b.id}, {c.id}"}, revision=a.revision)
+    assert bugs.current_values(a)["dependson"] == f"{b.id}, {c.id}"
+
+
+@pytest.mark.parametrize("text", ["12x", "1;2", "-3"])
+def test_dependency_lists_must_be_numbers(app, make_bug, make_user, text):
+    bug = make_bug()
+    with pytest.raises(ServiceError) as info:
+        bugs.update_bug(make_user(role="Employee"), bug, {"dependson": text}, revision=bug.revision)
+    assert info.value.field == "dependson"
+
+
+# -- CC ------------------------------------------------------------------------------------------
+def test_cc_self_and_others(app, client, auth, make_bug, make_user):
+    bug = make_bug()
+    reporter, employee = make_user(role="Reporter"), make_user(role="Employee")
+    make_user("olga")
+    auth.login(reporter.username)
+    assert post_form(client, f"/bugs/{bug.id}", {"revision": bug.revision,
+                                                 "addselfcc": "y"}).status_code == 302
+    assert [u.id for u in bugs.cc_users(bug)] == [reporter.id]
+    db.session.refresh(bug)
+    refused = post_form(client, f"/bugs/{bug.id}", {"revision": bug.revision, "newcc": "olga"})
+    assert refused.status_code == 403 and "only add or remove yourself" in refused.get_data(as_text=True)
+    assert post_form(client, f"/bugs/{bug.id}", {"revision": bug.revision,
+                                                 "removecc": reporter.username}).status_code == 302
+    assert bugs.cc_users(bug) == []
+    db.session.refresh(bug)
+    bugs.update_bug(employee, bug, {}, revision=bug.revision, cc_add="olga")
+    assert [u.username for u in bugs.cc_users(bug)] == ["olga"]
+    cc_rows = db.session.scalars(select(BugChange).where(BugChange.field == "cc")
+                                 .order_by(BugChange.id)).all()
+    assert [(r.old_value, r.new_value) for r in cc_rows] == [
+        ("", reporter.username), (reporter.username, ""), ("", "olga")]
+
+
+# -- home page counts, caching, timing -------------------------------------------------------------
+def test_home_page_counts_open_visible_bugs(app, client, login_as, make_bug, make_user, widget):
+    make_bug(product=widget)
+    make_bug(product=widget, status="ASSIGNED")
+    make_bug(product=widget, status="RESOLVED")
+    make_bug(product=widget, is_private=True, reporter=make_user(role="Employee"))
+    login_as("Reporter")
+    html = client.get("/").get_data(as_text=True)
+    assert ">Widget</a></td>" in html
+    row = html.split(">Widget</a></td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td>" in row  # two open public bugs; closed and private ones not counted
+    client.post("/logout")
+
+
+def test_bug_pages_are_private_no_cache_and_assets_long_lived(app, client, login_as, make_bug):
+    bug = make_bug()
+    login_as("Reporter")
+    page = client.get(f"/bugs/{bug.id}")
+    assert page.headers["Cache-Control"] == "private, no-cache"
+    assert client.get("/bugs/new").headers["Cache-Control"] == "private, no-cache"
+    asset = page.get_data(as_text=True).split('src="', 1)[1].split('"', 1)[0]
+    assert "?v=" in asset
+    assert "max-age=31536000" in client.get(asset).headers["Cache-Control"]
+
+
+def test_request_timing_log(app, client, login_as, make_bug, caplog):
+    bug = make_bug()
+    user = login_as("Reporter")
+    caplog.set_level("INFO", logger=app.logger.name)
+    client.get(f"/bugs/{bug.id}")
+    lines = [r for r in caplog.records if f"GET /bugs/{bug.id} 200" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelname == "INFO"
+    assert lines[0].getMessage().endswith(f"user={user.id}") and "ms " in lines[0].getMessage()
+    app.config["SLOW_REQUEST_MS"] = -1
+    caplog.clear()
+    client.get(f"/bugs/{bug.id}")
+    slow = [r for r in caplog.records if f"GET /bugs/{bug.id} 200" in r.getMessage()]
+    assert slow and slow[0].levelname == "WARNING" and slow[0].getMessage().startswith("slow request")
