@@ -1,0 +1,159 @@
+"""Comments: safe rendering with autolinks, private comments that do not exist for
+those without the private permission, and hiding by admins."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import post_form
+from sqlalchemy import func, select
+
+from bugzot import visibility
+from bugzot.extensions import db
+from bugzot.markup import render_comment
+from bugzot.models import Bug, Comment
+from bugzot.services import ServiceError, bugs
+
+SECRET = "The customer is ACME, password hunter2"
+
+
+# -- rendering ----------------------------------------------------------------------------
+@pytest.mark.parametrize("source,bad", [
+    ("<script>alert(1)</script>", "<script"),
+    ("<img src=x onerror=alert(1)>", "<img"),
+    ("[click](javascript:alert(1))", 'href="javascript:'),
+    ('<a href="http://evil" onclick="x()">a</a>', '<a href="http://evil"'),
+    ("[x](data:text/html;base64,PHNjcmlwdD4=)", 'href="data:'),
+    ("<iframe src=//evil></iframe>", "<iframe"),
+    ("<style>body{}</style>", "<style"),
+])
+def test_rendering_never_lets_html_through(app, source, bad):
+    html = str(render_comment(source))
+    assert bad not in html
+
+
+def test_rendering_keeps_markdown_and_links_references(app):
+    html = str(render_comment("See bug 12 and comment 3, or **attachment 7**.\n\n"
+                              "```\nbug 5 <b>\n```\n\n* one\n* [docs](https://example.com/x)",
+                              bug_id=4))
+    assert '<a href="/bugs/12" class="ref"' in html
+    assert '<a href="/bugs/4#c3" class="ref"' in html
+    assert '<a href="/attachments/7" class="ref"' in html
+    assert "<pre><code>bug 5 &lt;b&gt;\n</code></pre>" in html  # no links inside code
+    assert "<li>one</li>" in html
+    assert '<a href="https://example.com/x" rel="nofollow noopener noreferrer">docs</a>' in html
+
+
+def test_comment_on_page_is_rendered_safely(app, client, login_as, make_bug):
+    bug = make_bug(description="Hello <script>alert('x')</script> see bug 1")
+    login_as("Reporter")
+    html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert '<a href="/bugs/1" class="ref"' in html
+
+
+# -- private comments ----------------------------------------------------------------------
+@pytest.fixture
+def private_setup(make_bug, make_user):
+    """A public bug with one public and one private comment by an Employee."""
+    employee = make_user("emma", role="Employee")
+    bug = make_bug(summary="Login fails")
+    bugs.update_bug(employee, bug, {}, revision=bug.revision, comment="Public note")
+    bugs.update_bug(employee, bug, {"priority": "P1"}, revision=bug.revision, comment=SECRET,
+                    comment_private=True)
+    return bug, employee
+
+
+def test_private_comment_absent_for_reporter_everywhere(app, client, login_as, private_setup):
+    bug, employee = private_setup
+    reporter = login_as("Reporter")
+    html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert "Public note" in html and SECRET not in html
+    assert "Comments (2)" in html  # description + public comment; the private one is not counted
+    assert 'id="c2"' not in html and "private" not in html.split('id="comments"', 1)[1]
+    assert [c.number for c in visibility.visible_comments(reporter, bug)] == [0, 1]
+    assert visibility.visible_comment_count(reporter, bug) == 2
+    # the clauses search and lists use
+    query = select(func.count()).select_from(Comment).join(Bug).where(
+        Comment.body.contains("hunter2"), visibility.visible_bugs_clause(reporter),
+        visibility.readable_comments_clause(reporter))
+    assert db.session.scalar(query) == 0
+
+
+def test_private_comment_visible_to_employee(app, client, auth, private_setup):
+    bug, employee = private_setup
+    auth.login(employee.username)
+    html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert SECRET in html and "Comments (3)" in html and 'class="badge private"' in html
+    assert visibility.visible_comment_count(employee, bug) == 3
+
+
+def test_reporter_cannot_write_private_comments(app, client, login_as, make_bug):
+    bug = make_bug()
+    login_as("Reporter")
+    page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert 'name="is_private"' not in page.split('id="attachments"')[0]
+    response = post_form(client, f"/bugs/{bug.id}", {"revision": bug.revision, "comment": "psst",
+                                                     "is_private": "y"})
+    assert response.status_code == 403
+    assert "You may not write private comments." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_comment_numbers_and_authors(app, client, login_as, make_bug):
+    bug = make_bug()
+    user = login_as("Reporter")
+    assert post_form(client, f"/bugs/{bug.id}", {"revision": bug.revision,
+                                                 "comment": "First!"}).status_code == 302
+    comment = db.session.scalars(select(Comment).where(Comment.number == 1)).one()
+    assert (comment.author_id, comment.body, comment.is_private) == (user.id, "First!", False)
+
+
+def test_comments_cannot_be_edited(app, client, login_as, make_bug):
+    bug = make_bug()
+    login_as("Admin")
+    for url in (f"/bugs/{bug.id}/comments/0", f"/bugs/{bug.id}/comments/0/edit"):
+        assert post_form(client, url, {"body": "rewritten"}).status_code in (404, 405)
+    assert db.session.scalars(select(Comment)).one().body == "Steps to reproduce: ..."
+
+
+# -- hiding ---------------------------------------------------------------------------------
+def test_admin_hides_a_comment_and_history_records_it(app, client, auth, make_bug, make_user):
+    bug = make_bug(description="Offensive words")
+    admin, reporter = make_user(role="Admin"), make_user(role="Reporter")
+    auth.login(admin.username)
+    response = post_form(client, f"/bugs/{bug.id}/comments/0/hide", {"hidden": "1"})
+    assert response.status_code == 302
+    admin_page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert "Offensive words" in admin_page and "Unhide" in admin_page
+    auth.logout()
+    auth.login(reporter.username)
+    html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert "Offensive words" not in html and "hidden by an administrator" in html
+    history = html.split('id="history"', 1)[1]
+    assert "Comment hidden" in history
+    query = select(func.count()).select_from(Comment).where(
+        Comment.body.contains("Offensive"), visibility.readable_comments_clause(reporter))
+    assert db.session.scalar(query) == 0
+
+
+def test_hiding_a_private_comment_leaves_no_trace_for_reporters(app, client, auth, private_setup,
+                                                                 make_user):
+    bug, _ = private_setup
+    admin = make_user(role="Admin")
+    private = db.session.scalars(select(Comment).where(Comment.is_private)).one()
+    bugs.set_comment_hidden(admin, private, True)
+    reporter = make_user(role="Reporter")
+    assert all(r.field != "comment_hidden" for r in visibility.visible_history(reporter, bug))
+    assert any(r.field == "comment_hidden" for r in visibility.visible_history(admin, bug))
+    auth.login(reporter.username)
+    assert "Comment hidden" not in client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+
+
+def test_only_comment_hide_permission_may_hide(app, client, login_as, make_bug, make_user):
+    bug = make_bug()
+    login_as("Employee")
+    assert post_form(client, f"/bugs/{bug.id}/comments/0/hide", {"hidden": "1"}).status_code == 403
+    with pytest.raises(ServiceError):
+        bugs.set_comment_hidden(make_user(role="Supervisor"),
+                                db.session.scalars(select(Comment)).one(), True)
+    assert not db.session.scalars(select(Comment)).one().is_hidden
