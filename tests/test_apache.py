@@ -12,25 +12,21 @@ error log.
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from livehttp import Browser, free_port, wait_for
 
 pytestmark = pytest.mark.apache
 
@@ -38,79 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 APACHE_USER = "www-data"
 UPLOAD_LIMIT = 64 * 1024
 PASSWORD = "apache-test-password"
-CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
-
-
-# -- a small browser: cookies, no automatic redirects -------------------------------
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-class Browser:
-    """One visitor with its own cookie jar."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
-
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> Reply:
-        req = urllib.request.Request(self.base_url + path, data=body, method=method,
-                                     headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=30) as resp:
-                return Reply(resp.status, dict(resp.headers), resp.read())
-        except urllib.error.HTTPError as err:
-            with err:
-                return Reply(err.code, dict(err.headers), err.read())
-
-    def get(self, path: str, **headers) -> Reply:
-        return self.request("GET", path, headers=headers)
-
-    def csrf_token(self, path: str = "/login") -> str:
-        page = self.get(path)
-        match = CSRF_RE.search(page.text)
-        assert match, f"no csrf-token on {path}: {page.status} {page.text[:300]}"
-        return match.group(1)
-
-    def post_form(self, path: str, fields: dict, files: dict | None = None) -> Reply:
-        fields = {"csrf_token": self.csrf_token(path), **fields}
-        if not files:
-            body = urllib.parse.urlencode(fields).encode()
-            return self.request("POST", path, body,
-                                {"Content-Type": "application/x-www-form-urlencoded"})
-        boundary = "bugzot" + secrets.token_hex(8)
-        parts = []
-        for name, value in fields.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                         f"{value}\r\n".encode())
-        for name, (filename, data, ctype) in files.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                         f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode() + data + b"\r\n")
-        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request("POST", path, body,
-                            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-
-    def login(self, username: str) -> Reply:
-        reply = self.post_form("/login", {"login": username, "password": PASSWORD})
-        assert reply.status == 302, reply.text[:2000]
-        return reply
 
 
 # -- the Apache site ------------------------------------------------------------------
@@ -127,18 +50,19 @@ class Site:
     def browser(self) -> Browser:
         return Browser(self.base_url)
 
+    def wsgi_problems(self) -> list[str]:
+        """mod_wsgi/Python lines of the site's error log other than the app's INFO/WARNING logging."""
+        app_log = re.compile(r"\] (DEBUG|INFO|WARNING) in [\w.]+: ")
+        lines = self.error_log.read_text(errors="replace").splitlines()
+        return [line for line in lines if "Traceback" in line or (
+            re.search(r"\[wsgi:(error|crit|alert|emerg)\]", line) and not app_log.search(line))]
+
     def log_tail(self, lines: int = 60) -> str:
         out = []
         for log in sorted(self.tmp.glob("server/*.log")):
             text = log.read_text(errors="replace").splitlines()[-lines:]
             out.append(f"== {log.name} ==\n" + "\n".join(text))
         return "\n".join(out)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _write_instance(instance: Path, port: int) -> None:
@@ -203,20 +127,6 @@ def _chown_tree(path: Path, user: str) -> None:
         shutil.chown(entry, user, user)
 
 
-def _wait_until_up(site: Site, deadline: float) -> None:
-    problem = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            reply = site.browser().get("/_health")
-            if reply.status == 200:
-                return
-            problem = f"HTTP {reply.status}: {reply.text[:500]}"
-        except OSError as exc:
-            problem = str(exc)
-        time.sleep(0.2)
-    pytest.fail(f"Apache did not serve /_health within 30 s ({problem}).\n{site.log_tail()}")
-
-
 def _stop(site: Site) -> None:
     """Stop Apache by its pid file: SIGTERM, then SIGKILL after 20 s."""
     if not site.pid_file.exists():
@@ -252,7 +162,7 @@ def site():
     tmp.chmod(0o755)  # Apache's user must reach the daemon sockets and the instance
     server, instance = tmp / "server", tmp / "instance"
     server.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BUGZOT_INSTANCE_PATH": str(instance)}
     site = Site(f"http://127.0.0.1:{port}", tmp, server / "httpd.conf",
                 server / "bugzot-httpd.pid", server / "bugzot-error.log", instance, env)
@@ -267,7 +177,7 @@ def site():
         start = subprocess.run([apache2, "-f", str(site.conf), "-k", "start"], env=env,
                                capture_output=True, text=True, timeout=60)
         assert start.returncode == 0, f"apache2 -k start failed:\n{start.stderr}\n{site.log_tail()}"
-        _wait_until_up(site, time.monotonic() + 30)
+        wait_for(site.base_url + "/_health", 30, site.log_tail)
         yield site
     finally:
         _stop(site)
@@ -277,7 +187,7 @@ def site():
 @pytest.fixture
 def reporter(site) -> Browser:
     browser = site.browser()
-    browser.login("reporter")
+    browser.login("reporter", PASSWORD)
     return browser
 
 
@@ -287,6 +197,7 @@ def test_health_runs_in_the_bugzot_daemon_group(site):
     assert reply.status == 200
     assert reply.json()["process_group"] == "bugzot"
     assert reply.json()["pid"] != os.getpid()
+    assert not site.wsgi_problems(), site.wsgi_problems()
 
 
 def test_home_page_needs_login_then_shows(site, reporter):
@@ -404,5 +315,4 @@ def test_touching_conf_wsgi_restarts_the_daemon_processes(site):
         after.add(reply.json()["pid"])
     assert after and not after & before, (before, after)
     assert browser.get("/login").status == 200
-    errors = site.error_log.read_text(errors="replace")
-    assert "Traceback" not in errors and "[wsgi:error]" not in errors, errors[-3000:]
+    assert not site.wsgi_problems(), site.wsgi_problems()
