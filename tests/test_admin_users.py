@@ -175,3 +175,46 @@ def test_too_long_real_name_on_edit(client, admin, make_user):
     assert r.status_code == 200 and "128" in text(r)
     db.session.expire_all()
     assert victim.real_name == ""
+
+
+# -- managing users is no back door to more rights -------------------------------------------------
+@pytest.fixture
+def helpdesk(app, make_user):
+    """A client logged in as "desk", whose role is Employee plus admin.users."""
+    from bugzot.services.roles import save_role
+
+    save_role(None, "Helpdesk", "", list(P.DEFAULT_GRANTS[P.EMPLOYEE][1]) + [P.ADMIN_USERS])
+    make_user("desk", role="Helpdesk")
+    desk = app.test_client()
+    assert post_form(desk, "/login", {"login": "desk", "password": PASSWORD}).status_code == 302
+    return desk
+
+
+@pytest.mark.parametrize("target,allowed", [(P.REPORTER, True), (P.EMPLOYEE, True),
+                                            (P.SUPERVISOR, False), (P.ADMIN, False)])
+def test_user_manager_gives_only_roles_within_own_rights(helpdesk, make_user, target, allowed):
+    victim = make_user("victim", role=P.REPORTER)
+    role = role_by_name(target)
+    r = post_form(helpdesk, f"/admin/users/{victim.id}",
+                  {"real_name": "", "role_id": role.id, "is_active": "y"})
+    created = post_form(helpdesk, "/admin/users/new",
+                        {"username": "made", "email": "made@example.com", "password": PASSWORD,
+                         "role_id": role.id, "is_active": "y"})
+    db.session.expire_all()
+    made = db.session.scalar(select(User).where(User.username == "made"))
+    if allowed:
+        assert r.status_code == 302 and created.status_code == 302
+        assert victim.role.name == target and made.role.name == target
+    else:
+        assert r.status_code == 200 and "permissions you do not have" in text(r)
+        assert created.status_code == 200 and "permissions you do not have" in text(created)
+        assert victim.role.name == P.REPORTER and made is None
+
+
+def test_user_manager_may_edit_a_stronger_user_without_changing_role(helpdesk, make_user):
+    boss = make_user("bigboss", role=P.ADMIN)
+    r = post_form(helpdesk, f"/admin/users/{boss.id}",
+                  {"real_name": "Big Boss", "role_id": boss.role_id, "is_active": "y"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert boss.real_name == "Big Boss"

@@ -289,6 +289,8 @@ def admin_update_user(user: User, *, role: Role, is_active: bool, real_name: str
     """Change a user's role, active flag and real name (admin page)."""
     if user.id == acting.id and (not is_active or role.id != user.role_id):
         raise ServiceError("You cannot disable yourself or change your own role.", "role")
+    if role.id != user.role_id:
+        _check_may_assign(role, acting)
     if len(real_name.strip()) > 128:
         raise ServiceError("Real names are at most 128 characters.", "real_name")
     with unit_of_work():
@@ -299,9 +301,19 @@ def admin_update_user(user: User, *, role: Role, is_active: bool, real_name: str
         user.real_name = real_name.strip()
 
 
+def _check_may_assign(role: Role, acting: User) -> None:
+    """Refuse handing out a role with permissions ``acting`` lacks: managing users
+    must not be a back door to more rights than one has."""
+    beyond = role.permissions - permissions.granted(acting)
+    if beyond:
+        raise ServiceError(f"You cannot give the role {role.name!r}: it holds permissions you "
+                           f"do not have ({', '.join(sorted(beyond))}).", "role")
+
+
 def admin_create_user(username: str, email: str, password: str, real_name: str,
-                      role: Role, active: bool = True) -> User:
+                      role: Role, acting: User, active: bool = True) -> User:
     """Create an account from the admin page; a concurrent duplicate is a form error too."""
+    _check_may_assign(role, acting)
     try:
         return create_user(username, email, password, real_name=real_name,
                            role_name=role.name, active=active)

@@ -60,6 +60,12 @@ def attempt(form: FlaskForm, action: Callable[[], Any]) -> bool:
     return True
 
 
+def form_page(form: FlaskForm, title: str, back: str, submit: str = "Save", **extra: Any) -> str:
+    """Render the generic admin form page (every create/edit form uses it)."""
+    return render_template("admin/form_page.html", form=form, title=title, back=back,
+                           submit=submit, **extra)
+
+
 @bp.get("/")
 @require_any(*ADMIN_PERMISSIONS)
 def index():

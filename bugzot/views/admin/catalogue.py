@@ -18,7 +18,7 @@ from bugzot.forms.admin import ClassificationForm, ComponentForm, MilestoneForm,
 from bugzot.models import Classification, Component, Milestone, Product, Version
 from bugzot.permissions import can, require
 from bugzot.services import catalogue
-from bugzot.views.admin import attempt, bp, require_any
+from bugzot.views.admin import attempt, bp, form_page, require_any
 
 MANAGE = permissions.PRODUCT_MANAGE
 PRODUCTS = permissions.ADMIN_PRODUCTS
@@ -36,11 +36,6 @@ def _child(model: type, product: Product, child_id: int):
     if obj is None or obj.product_id != product.id:
         abort(404)
     return obj
-
-
-def _form_page(form, title: str, back: str, submit: str = "Save", **extra):
-    return render_template("admin/form_page.html", form=form, title=title, back=back,
-                           submit=submit, **extra)
 
 
 # -- classifications --------------------------------------------------------------
@@ -64,7 +59,7 @@ def classification_new():
             sortkey=form.sortkey.data, is_active=form.is_active.data)):
         flash(f"Classification {form.name.data.strip()} created.", "success")
         return redirect(url_for("admin.classifications"))
-    return _form_page(form, "New classification", url_for("admin.classifications"), "Create")
+    return form_page(form, "New classification", url_for("admin.classifications"), "Create")
 
 
 @bp.route("/classifications/<int:classification_id>", methods=["GET", "POST"])
@@ -78,7 +73,7 @@ def classification_edit(classification_id: int):
             sortkey=form.sortkey.data, is_active=form.is_active.data)):
         flash(f"Classification {obj.name} saved.", "success")
         return redirect(url_for("admin.classifications"))
-    return _form_page(form, f"Classification {obj.name}", url_for("admin.classifications"))
+    return form_page(form, f"Classification {obj.name}", url_for("admin.classifications"))
 
 
 # -- products ------------------------------------------------------------------------
@@ -108,7 +103,7 @@ def product_new():
             allows_unconfirmed=form.allows_unconfirmed.data))):
         flash(f"Product {created[0].name} created. Now add its components and versions.", "success")
         return redirect(url_for("admin.product_edit", product_id=created[0].id))
-    return _form_page(form, "New product", url_for("admin.products"), "Create")
+    return form_page(form, "New product", url_for("admin.products"), "Create")
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
@@ -146,7 +141,7 @@ def component_new(product_id: int):
     if attempt(form, lambda: catalogue.save_component(product, None, **_component_args(form))):
         flash(f"Component {form.name.data.strip()} added to {product.name}.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
-    return _form_page(form, f"New component of {product.name}", _back(product), "Create")
+    return form_page(form, f"New component of {product.name}", _back(product), "Create")
 
 
 @bp.route("/products/<int:product_id>/components/<int:component_id>", methods=["GET", "POST"])
@@ -163,7 +158,7 @@ def component_edit(product_id: int, component_id: int):
     if attempt(form, lambda: catalogue.save_component(product, component, **_component_args(form))):
         flash(f"Component {component.name} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
-    return _form_page(form, f"Component {component.name} of {product.name}", _back(product))
+    return form_page(form, f"Component {component.name} of {product.name}", _back(product))
 
 
 @bp.route("/products/<int:product_id>/versions/new", methods=["GET", "POST"])
@@ -176,7 +171,7 @@ def version_new(product_id: int):
                                                     is_active=form.is_active.data)):
         flash(f"Version {form.value.data.strip()} added to {product.name}.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
-    return _form_page(form, f"New version of {product.name}", _back(product), "Create")
+    return form_page(form, f"New version of {product.name}", _back(product), "Create")
 
 
 @bp.route("/products/<int:product_id>/versions/<int:version_id>", methods=["GET", "POST"])
@@ -190,7 +185,7 @@ def version_edit(product_id: int, version_id: int):
                                                     is_active=form.is_active.data)):
         flash(f"Version {version.value} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
-    return _form_page(form, f"Version {version.value} of {product.name}", _back(product))
+    return form_page(form, f"Version {version.value} of {product.name}", _back(product))
 
 
 @bp.route("/products/<int:product_id>/milestones/new", methods=["GET", "POST"])
@@ -204,7 +199,7 @@ def milestone_new(product_id: int):
             is_active=form.is_active.data)):
         flash(f"Milestone {form.value.data.strip()} added to {product.name}.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
-    return _form_page(form, f"New milestone of {product.name}", _back(product), "Create")
+    return form_page(form, f"New milestone of {product.name}", _back(product), "Create")
 
 
 @bp.route("/products/<int:product_id>/milestones/<int:milestone_id>", methods=["GET", "POST"])
@@ -219,7 +214,7 @@ def milestone_edit(product_id: int, milestone_id: int):
             is_active=form.is_active.data)):
         flash(f"Milestone {milestone.value} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
-    return _form_page(form, f"Milestone {milestone.value} of {product.name}", _back(product))
+    return form_page(form, f"Milestone {milestone.value} of {product.name}", _back(product))
 
 
 def _back(product: Product) -> str:

@@ -11,7 +11,7 @@ from bugzot.forms.admin import ConfirmForm, RoleForm
 from bugzot.models import Role, User
 from bugzot.permissions import require
 from bugzot.services import roles as role_service
-from bugzot.views.admin import attempt, bp
+from bugzot.views.admin import attempt, bp, form_page
 
 
 @bp.get("/roles")
@@ -21,7 +21,7 @@ def roles():
     rows = db.session.scalars(select(Role).order_by(Role.id)).all()
     holders = dict(db.session.execute(select(User.role_id, func.count()).group_by(User.role_id)).all())
     return render_template("admin/roles.html", roles=rows, holders=holders,
-                           descriptions=permissions.DESCRIPTIONS, delete_form=ConfirmForm())
+                           descriptions=permissions.DESCRIPTIONS)
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
@@ -33,8 +33,7 @@ def role_new():
                                                     form.permissions.data or [])):
         flash(f"Role {form.name.data.strip()} created.", "success")
         return redirect(url_for("admin.roles"))
-    return render_template("admin/form_page.html", form=form, title="New role",
-                           back=url_for("admin.roles"), submit="Create")
+    return form_page(form, "New role", url_for("admin.roles"), "Create")
 
 
 @bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
@@ -47,8 +46,7 @@ def role_edit(role_id: int):
                                                     form.permissions.data or [])):
         flash(f"Role {role.name} saved.", "success")
         return redirect(url_for("admin.roles"))
-    return render_template("admin/form_page.html", form=form, title=f"Role {role.name}",
-                           back=url_for("admin.roles"))
+    return form_page(form, f"Role {role.name}", url_for("admin.roles"))
 
 
 @bp.post("/roles/<int:role_id>/delete")

@@ -13,7 +13,7 @@ from bugzot.forms.admin import UserCreateForm, UserEditForm, UserFilterForm
 from bugzot.models import Role, User
 from bugzot.permissions import require
 from bugzot.services import ServiceError, accounts
-from bugzot.views.admin import attempt, bp
+from bugzot.views.admin import attempt, bp, form_page
 
 PER_PAGE = 50
 
@@ -58,11 +58,10 @@ def user_new():
         form.role_id.data = default
     if attempt(form, lambda: accounts.admin_create_user(
             form.username.data, form.email.data, form.password.data, form.real_name.data or "",
-            _role(form.role_id.data), active=form.is_active.data)):
+            _role(form.role_id.data), acting=current_user, active=form.is_active.data)):
         flash(f"User {form.username.data.strip().lower()} created.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/form_page.html", form=form, title="New user",
-                           back=url_for("admin.users"), submit="Create")
+    return form_page(form, "New user", url_for("admin.users"), "Create")
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -77,5 +76,4 @@ def user_edit(user_id: int):
             real_name=form.real_name.data or "", acting=current_user)):
         flash(f"User {user.username} saved.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/form_page.html", form=form, title=f"User {user.username}",
-                           back=url_for("admin.users"), subject=user)
+    return form_page(form, f"User {user.username}", url_for("admin.users"), subject=user)
