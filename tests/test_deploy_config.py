@@ -255,3 +255,18 @@ def test_generator_reminds_to_enable_the_internal_redirect(generate, instance):
     result = generate()
     assert result.exit_code == 0
     assert 'Set ATTACHMENT_INTERNAL_REDIRECT = "/_att/"' in result.output
+
+
+def test_config_example_documents_only_real_keys():
+    """Every key instance/config.example.py sets or mentions is one BugZot reads."""
+    import re
+
+    from bugzot import config
+
+    example = (ROOT / "instance" / "config.example.py").read_text()
+    keys = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+) = ", example, re.M))
+    source = "\n".join(p.read_text() for p in (ROOT / "bugzot").rglob("*.py"))
+    unknown = {k for k in keys if not hasattr(config, k) and f'"{k}"' not in source}
+    assert not unknown
+    assert {"SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "ATTACHMENT_INTERNAL_REDIRECT",
+            "MAX_CONTENT_LENGTH", "BASE_URL"} <= keys

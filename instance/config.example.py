@@ -1,0 +1,84 @@
+"""Example instance configuration: copy to instance/config.py and edit.
+
+    cp instance/config.example.py instance/config.py
+
+This file holds the secrets (SECRET_KEY, database and SMTP passwords), so keep
+it private: on Linux ``chown root:www-data instance/config.py && chmod 0640
+instance/config.py``; on Windows give only Administrators and the Apache service
+account read access. Every key is optional except SECRET_KEY; the defaults and
+their meaning are in bugzot/config.py. After a change, reload the app: touch
+wsgi/conf.wsgi (Linux) or restart the Apache service (Windows).
+"""
+
+import os
+
+# -- Required --------------------------------------------------------------------------
+# 64 random hex characters; changing it logs everybody out. The app refuses to start
+# while it is None. Generate one with
+#   python -c "import secrets; print(secrets.token_hex(32))"
+SECRET_KEY = None
+
+# "production" (default) refuses to start without SECRET_KEY; "development" does not.
+ENV = "production"
+
+# The public address of the site; every link in a mail starts with it. With an https://
+# address the session cookie is marked Secure.
+BASE_URL = "https://bugs.example.com"
+
+# -- Database --------------------------------------------------------------------------
+# SQLite (default when unset): one file in this folder; fine for a small team.
+# SQLALCHEMY_DATABASE_URI = "sqlite:////srv/bugzot/instance/bugzot.sqlite"   # Linux
+# SQLALCHEMY_DATABASE_URI = "sqlite:///C:/BugZot/instance/bugzot.sqlite"     # Windows
+#
+# PostgreSQL, recommended: `flask --app bugzot create-db-roles` creates an owner role
+# (migrations) and an app role that may only read and write rows. The web app uses the
+# app role; migrations run as the owner by setting BUGZOT_DATABASE_URL for that one
+# command (its password in ~/.pgpass, see docs/DEPLOY-LINUX.md):
+#   BUGZOT_DATABASE_URL=postgresql+psycopg2://bugzot_owner@127.0.0.1:5432/bugzot \
+#       .venv/bin/flask --app bugzot init-db
+SQLALCHEMY_DATABASE_URI = os.environ.get("BUGZOT_DATABASE_URL") or (
+    "postgresql+psycopg2://bugzot_app:REPLACE-WITH-APP-PASSWORD@127.0.0.1:5432/bugzot"
+)
+# Connections per process. Linux daemon mode: keep pool_size >= threads (5). Windows runs
+# one process with ThreadsPerChild threads (64 by default): pool_size + max_overflow
+# should reach that, within PostgreSQL's max_connections (100 by default).
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True}
+
+# -- Users -----------------------------------------------------------------------------
+ALLOW_ANONYMOUS_BROWSE = False  # True: visitors may read bugs without logging in
+ALLOW_REGISTRATION = True  # False: only admins create accounts
+ACTIVATION_KEY_HOURS = 48  # lifetime of the mailed activation link
+RESET_KEY_HOURS = 2  # lifetime of the mailed password-reset link
+
+# -- Mail ------------------------------------------------------------------------------
+# "outbox" writes each mail as a file into MAIL_OUTBOX (instance/outbox by default);
+# "smtp" sends them.
+MAIL_BACKEND = "smtp"
+MAIL_FROM = "BugZot <bugzot@example.com>"
+SMTP_HOST = "smtp.example.com"
+SMTP_PORT = 587
+SMTP_STARTTLS = True
+SMTP_USERNAME = "bugzot@example.com"
+SMTP_PASSWORD = "REPLACE-WITH-SMTP-PASSWORD"
+SMTP_TIMEOUT = 10
+
+# -- Attachments -----------------------------------------------------------------------
+# Largest request body (and so upload) in bytes; `flask apache-config` renders Apache's
+# LimitRequestBody from it, so re-generate the Apache config after changing it.
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+# ATTACHMENT_MAX_SIZE = 5 * 1024 * 1024  # a lower limit for one file (default: the above)
+# Where the files live (default: <instance>/attachments). Back it up with the database.
+# ATTACHMENT_FOLDER = "/srv/bugzot-data/attachments"
+# Linux with the generated Apache config: Apache sends downloads after the app has
+# checked permission (mod_wsgi daemon mode). Leave it None on Windows and under any
+# other server (gunicorn, `flask run`).
+ATTACHMENT_INTERNAL_REDIRECT = "/_att/"
+
+# -- Logging ---------------------------------------------------------------------------
+# INFO logs one line per request into Apache's site error log (tagged [wsgi:error]:
+# that is only the stream's name); WARNING keeps slow requests and errors only.
+LOG_LEVEL = "WARNING"
+SLOW_REQUEST_MS = 500
+
+# -- Search ----------------------------------------------------------------------------
+# SEARCH_EXPORT_MAX = 10000  # most rows a CSV export of a bug list returns
