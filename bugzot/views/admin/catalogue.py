@@ -39,6 +39,11 @@ def _child(model: type, product: Product, child_id: int):
 
 
 # -- classifications --------------------------------------------------------------
+def _classification_args(form: ClassificationForm) -> dict:
+    return dict(name=form.name.data, description=form.description.data,
+                sortkey=form.sortkey.data, is_active=form.is_active.data)
+
+
 @bp.get("/classifications")
 @require(PRODUCTS)
 def classifications():
@@ -54,9 +59,7 @@ def classifications():
 def classification_new():
     """Create a classification."""
     form = ClassificationForm()
-    if attempt(form, lambda: catalogue.save_classification(
-            None, name=form.name.data, description=form.description.data,
-            sortkey=form.sortkey.data, is_active=form.is_active.data)):
+    if attempt(form, lambda: catalogue.save_classification(None, **_classification_args(form))):
         flash(f"Classification {form.name.data.strip()} created.", "success")
         return redirect(url_for("admin.classifications"))
     return form_page(form, "New classification", url_for("admin.classifications"), "Create")
@@ -68,9 +71,7 @@ def classification_edit(classification_id: int):
     """Rename, describe, reorder or (de)activate a classification."""
     obj = db.get_or_404(Classification, classification_id)
     form = ClassificationForm(obj=obj)
-    if attempt(form, lambda: catalogue.save_classification(
-            obj, name=form.name.data, description=form.description.data,
-            sortkey=form.sortkey.data, is_active=form.is_active.data)):
+    if attempt(form, lambda: catalogue.save_classification(obj, **_classification_args(form))):
         flash(f"Classification {obj.name} saved.", "success")
         return redirect(url_for("admin.classifications"))
     return form_page(form, f"Classification {obj.name}", url_for("admin.classifications"))
@@ -87,6 +88,12 @@ def products():
     return render_template("admin/products.html", products=rows)
 
 
+def _product_args(form: ProductForm) -> dict:
+    return dict(name=form.name.data, classification_id=form.classification_id.data,
+                description=form.description.data, is_active=form.is_active.data,
+                allows_unconfirmed=form.allows_unconfirmed.data)
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 @require(PRODUCTS)
 def product_new():
@@ -97,10 +104,7 @@ def product_new():
         flash("Create a classification first: every product belongs to one.", "info")
         return redirect(url_for("admin.classification_new"))
     created: list[Product] = []
-    if attempt(form, lambda: created.append(catalogue.save_product(
-            None, name=form.name.data, classification_id=form.classification_id.data,
-            description=form.description.data, is_active=form.is_active.data,
-            allows_unconfirmed=form.allows_unconfirmed.data))):
+    if attempt(form, lambda: created.append(catalogue.save_product(None, **_product_args(form)))):
         flash(f"Product {created[0].name} created. Now add its components and versions.", "success")
         return redirect(url_for("admin.product_edit", product_id=created[0].id))
     return form_page(form, "New product", url_for("admin.products"), "Create")
@@ -116,10 +120,7 @@ def product_edit(product_id: int):
     form.classification_id.choices = _classification_choices()
     if form.is_submitted() and not can(current_user, PRODUCTS):
         abort(403)
-    if attempt(form, lambda: catalogue.save_product(
-            product, name=form.name.data, classification_id=form.classification_id.data,
-            description=form.description.data, is_active=form.is_active.data,
-            allows_unconfirmed=form.allows_unconfirmed.data)):
+    if attempt(form, lambda: catalogue.save_product(product, **_product_args(form))):
         flash(f"Product {product.name} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
     return render_template("admin/product_edit.html", product=product, form=form)
