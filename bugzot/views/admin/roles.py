@@ -42,6 +42,8 @@ def role_edit(role_id: int):
     """Rename (not built-in roles), describe, and set the grants of a role."""
     role = db.get_or_404(Role, role_id)
     form = RoleForm(obj=role)  # role.permissions fills the checkboxes
+    if role.is_builtin:
+        form.name.render_kw = {"readonly": True}  # the service refuses renames anyway
     if attempt(form, lambda: role_service.save_role(role, form.name.data, form.description.data or "",
                                                     form.permissions.data or [])):
         flash(f"Role {role.name} saved.", "success")
