@@ -1,8 +1,9 @@
 """``flask create-db-roles``: the owner role migrates, the app role only reads and writes rows.
 
 Runs against the PostgreSQL server the suite uses (``BUGZOT_TEST_POSTGRES_ADMIN_URL``,
-default postgres@127.0.0.1:5432) with throwaway database and role names, removed
-afterwards.
+else the server of ``BUGZOT_TEST_POSTGRES_URL``, else postgres@127.0.0.1:5432; the
+account needs CREATEROLE and CREATEDB) with throwaway database and role names,
+removed afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ from flask_migrate import upgrade
 from bugzot import create_app
 from bugzot.extensions import db
 
-ADMIN_URL = os.environ.get("BUGZOT_TEST_POSTGRES_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
+
+def _admin_url() -> str:
+    """The suite's admin URL; else the server of BUGZOT_TEST_POSTGRES_URL; else the default."""
+    if os.environ.get("BUGZOT_TEST_POSTGRES_ADMIN_URL"):
+        return os.environ["BUGZOT_TEST_POSTGRES_ADMIN_URL"]
+    if os.environ.get("BUGZOT_TEST_POSTGRES_URL"):
+        url = sa.make_url(os.environ["BUGZOT_TEST_POSTGRES_URL"]).set(database="postgres")
+        return url.render_as_string(hide_password=False)
+    return DEFAULT_PG_ADMIN_URL
+
+
+ADMIN_URL = _admin_url()
 
 
 @pytest.fixture
