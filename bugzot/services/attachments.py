@@ -25,7 +25,7 @@ from bugzot import permissions, visibility
 from bugzot.extensions import db
 from bugzot.models import Attachment, Bug, BugChange, utcnow
 from bugzot.services import Forbidden, ServiceError, unit_of_work
-from bugzot.services.bugs.fields import bump
+from bugzot.services.bugs.fields import bump, one_save
 
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 CHUNK = 64 * 1024
@@ -201,7 +201,7 @@ def add_attachment(user: Any, bug: Bug, upload: FileStorage | None, *, descripti
     if upload is None or not upload.filename:
         raise ServiceError("Choose a file to upload.", "file")
     description = _check_description(description, upload.filename)
-    with _staged_upload(upload) as staged:
+    with _staged_upload(upload) as staged, one_save(bug.id):
         with unit_of_work():
             attachment = _new_row(user, bug, upload, staged, description, is_patch, is_private,
                                   bump(bug), comment)
@@ -236,7 +236,7 @@ def update_attachment(user: Any, attachment: Attachment, *, description: str, is
     new = {"description": description, "is_patch": is_patch, "is_obsolete": is_obsolete,
            "is_private": is_private}
     changes = []
-    with unit_of_work():
+    with one_save(bug.id), unit_of_work():
         revision = bump(bug)
         private_row = attachment.is_private or is_private
         for name, value in new.items():

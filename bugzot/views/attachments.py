@@ -42,10 +42,8 @@ def send_attachment(attachment: Attachment):
     if not os.path.isfile(path):
         abort(404, f"The file of attachment {attachment.id} is missing from the storage.")
     inline = attachment.content_type in RASTER_IMAGES
-    mimetype = attachment.content_type
-    if mimetype.startswith("text/"):
-        mimetype += "; charset=utf-8"
-    response = send_file(path, mimetype=mimetype, as_attachment=not inline,
+    # Werkzeug appends "; charset=utf-8" to text/* and XML types.
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=not inline,
                          download_name=safe_filename(attachment.filename, f"attachment-{attachment.id}"),
                          conditional=True, etag=attachment.sha256, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

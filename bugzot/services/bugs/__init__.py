@@ -31,6 +31,7 @@ from bugzot.services.bugs.fields import (
     find_product,
     find_user,
     find_version,
+    one_save,
     parse_usernames,
 )
 from bugzot.services.bugs.relations import (
@@ -314,7 +315,7 @@ def set_comment_hidden(user: Any, comment: Comment, hidden: bool) -> None:
     if comment.is_hidden == hidden:
         return
     bug = db.session.get(Bug, comment.bug_id)
-    with unit_of_work():
+    with one_save(bug.id), unit_of_work():
         revision = bump(bug)
         db.session.add(_change(bug, user, "comment_hidden", str(int(comment.is_hidden)),
                                str(int(hidden)), revision, comment_id=comment.id,

@@ -7,14 +7,17 @@ a branch in ``current_values``/``apply_field``, and a line in the template.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from bugzot import permissions, workflow
 from bugzot.extensions import db
 from bugzot.models import Bug, Component, Dependency, Milestone, Product, User, Version, utcnow
+from bugzot.services import ServiceError
 
 
 class FieldError(Exception):
@@ -120,6 +123,17 @@ def parse_usernames(text: str | None) -> list[str]:
     """Usernames from a comma- or space-separated list, lower-cased, without repeats."""
     names = [n.strip().lower() for n in (text or "").replace(",", " ").split()]
     return list(dict.fromkeys(n for n in names if n))
+
+
+@contextmanager
+def one_save(bug_id: int) -> Iterator[None]:
+    """Turn a lost optimistic-lock race on a bug into a clear ServiceError (409)."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise ServiceError(f"Someone changed bug {bug_id} at the same moment. Nothing was "
+                           "saved; please try again.", status=409) from None
 
 
 def bump(bug: Bug) -> int:
