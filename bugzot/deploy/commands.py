@@ -113,6 +113,6 @@ def create_db_roles(admin_url, database, owner, app_role, owner_password, app_pa
     click.echo("Migrations run as the owner (keep its password in ~/.pgpass, not in the URL):")
     click.echo(f"  BUGZOT_DATABASE_URL={urls['owner']} flask --app bugzot init-db")
     click.echo("instance/config.py (see instance/config.example.py):")
-    click.echo(f"  SQLALCHEMY_DATABASE_URI = \"{urls['app']}\"  # with the app password")
+    click.echo(f"  SQLALCHEMY_DATABASE_URI = \"{urls['app']}\"")
     if sys.platform != "win32":
         click.echo("  (chmod 0640 instance/config.py; group = the Apache account)")

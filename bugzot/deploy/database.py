@@ -34,7 +34,8 @@ def _role_sql(name: str, password: str) -> sql.Composed:
 
 def create_roles(admin_url: str, database: str, owner: str, app_role: str,
                  owner_password: str, app_password: str) -> dict[str, str]:
-    """Create or update ``database``, ``owner`` and ``app_role``; return their URLs (no passwords)."""
+    """Create or update ``database``, ``owner`` and ``app_role``; return their URLs
+    (the owner's without password, for ~/.pgpass; the app's with a placeholder)."""
     for what, name in (("database", database), ("owner", owner), ("app role", app_role)):
         if not ROLE_RE.match(name):
             raise RolesError(f"{what} {name!r}: use lower-case letters, digits and _ only.")
@@ -55,7 +56,7 @@ def create_roles(admin_url: str, database: str, owner: str, app_role: str,
         raise RolesError(f"PostgreSQL refused: {str(exc.orig).strip()}") from None
     base = url.set(database=database, password=None)
     return {"owner": base.set(username=owner).render_as_string(),
-            "app": base.set(username=app_role).render_as_string()}
+            "app": base.set(username=app_role, password="APP-PASSWORD").render_as_string(False)}
 
 
 def _run(url: sa.URL, statements: list) -> None:
