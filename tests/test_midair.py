@@ -66,9 +66,6 @@ def test_conflict_page_hides_what_the_user_may_not_see(app, client, auth, make_b
     loaded = bug.revision
     bugs.update_bug(employee, bug, {}, revision=bug.revision, comment="PRIVATE-TRIAGE-NOTE",
                     comment_private=True)
-    import io
-
-    from werkzeug.datastructures import FileStorage
     attachments.add_attachment(employee, bug, FileStorage(io.BytesIO(b"x\n"), "internal.txt"),
                                description="INTERNAL-FILE", is_private=True)
     auth.login(reporter.username)
