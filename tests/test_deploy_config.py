@@ -11,6 +11,7 @@ intended template change (then review the diff).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -259,8 +260,6 @@ def test_generator_reminds_to_enable_the_internal_redirect(generate, instance):
 
 def test_config_example_documents_only_real_keys():
     """Every key instance/config.example.py sets or mentions is one BugZot reads."""
-    import re
-
     from bugzot import config
 
     example = (ROOT / "instance" / "config.example.py").read_text()
@@ -270,3 +269,16 @@ def test_config_example_documents_only_real_keys():
     assert not unknown
     assert {"SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "ATTACHMENT_INTERNAL_REDIRECT",
             "MAX_CONTENT_LENGTH", "BASE_URL"} <= keys
+
+
+@pytest.mark.parametrize("doc", ["DEPLOY-LINUX.md", "DEPLOY-WINDOWS.md"])
+def test_deployment_docs_list_exactly_the_generators_options(doc):
+    from bugzot.deploy.commands import apache_config
+
+    flags = {flag for param in apache_config.params
+             for flag in (*param.opts, *param.secondary_opts) if flag != "--help"}
+    text = (ROOT / "docs" / doc).read_text()
+    table = text[text.index("### All options of `flask --app bugzot apache-config`"):]
+    table = table[:table.index("\n\n", table.index("| option |"))]
+    documented = set(re.findall(r"`(--?[a-z][a-z-]*)", table))
+    assert documented == flags

@@ -35,8 +35,8 @@ def _write(text: str, output: str | None) -> None:
 @click.option("--listen", multiple=True, metavar="ADDR",
               help="Add a 'Listen ADDR' line, e.g. 127.0.0.1:8080 (repeatable).")
 @click.option("--python-home", default=None,
-              help="The virtualenv that has BugZot's packages and mod_wsgi.  "
-                   "[default: the running sys.prefix]")
+              help="The virtualenv that has BugZot's packages and mod_wsgi.  [default: the "
+                   "WSGIPythonHome of --module-config, else the running sys.prefix]")
 @click.option("--platform", "platform_", type=click.Choice(["linux", "windows"]),
               default=apache.current_platform(), show_default="this machine's")
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
