@@ -39,8 +39,9 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "severity": SEVERITIES,
     "priority": PRIORITIES,
 }
-NAMED = ("product", "component", "version", "assignee", "reporter", "cc")
-FILTERS = tuple(ENUMS) + NAMED
+# Every filter parameter, in the order canonical URLs list them.
+FILTERS = ("product", "component", "version", "status", "resolution", "severity", "priority",
+           "assignee", "reporter", "cc")
 
 
 class SearchError(ServiceError):
@@ -105,6 +106,8 @@ class BugQuery:
     def query_string(self, **overrides: str | int | None) -> str:
         """``params()`` encoded for a URL (no cursor unless passed as an override)."""
         cursors = bool(overrides.get("after") or overrides.get("before"))
+        if cursors:  # a link goes one way: after one row or before another
+            overrides = {"after": None, "before": None, **overrides}
         return urlencode(self.params(cursors=cursors, **overrides))
 
 

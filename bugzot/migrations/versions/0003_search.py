@@ -46,7 +46,7 @@ PG_UPGRADE = [
                || setweight(to_tsvector('english', coalesce(c.descr, '')), 'B')
                || to_tsvector('english', coalesce(c.pub, '')) AS pub,
                c.priv
-        FROM unnest(ids) AS u (id)
+        FROM (SELECT DISTINCT unnest(ids) AS id) u
         JOIN bugs b ON b.id = u.id
         LEFT JOIN LATERAL (
             SELECT max(body) FILTER (WHERE number = 0 AND NOT is_private) AS descr,

@@ -1,0 +1,56 @@
+"""Helpers shared by the search, list, export, report and query-count tests."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from bugzot.extensions import db
+
+ROW_RE = re.compile(r'<tr>\s*<td><a href="/bugs/(\d+)">')
+NEXT_RE = re.compile(r'rel="next" href="\?([^"]+)"')
+PREV_RE = re.compile(r'rel="prev" href="\?([^"]+)"')
+
+
+def comment(bug, user, body: str, private: bool = False):
+    """Add a comment through the bugs service (as the bug page would)."""
+    from bugzot.services.bugs import update_bug
+
+    db.session.refresh(bug)
+    return update_bug(user, bug, {}, revision=bug.revision, comment=body,
+                      comment_private=private).comment
+
+
+def listed_ids(response) -> list[int]:
+    """The bug ids of a /bugs page, in display order."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    return [int(i) for i in ROW_RE.findall(response.get_data(as_text=True))]
+
+
+def link(pattern: re.Pattern, response) -> str | None:
+    """The query string of the next/previous link of a /bugs page (unescaped)."""
+    match = pattern.search(response.get_data(as_text=True))
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+@contextmanager
+def recorded_sql():
+    """Collect every SQL statement the app runs inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def writes(statements: list[str]) -> list[str]:
+    """The statements that change data."""
+    return [s for s in statements
+            if re.match(r"\s*(INSERT|UPDATE|DELETE|COPY|TRUNCATE|ALTER|CREATE|DROP)\b", s, re.I)]
