@@ -29,7 +29,7 @@ if ! command -v apache2 >/dev/null || ! command -v apxs >/dev/null; then
 fi
 
 # 2. mod_wsgi built for the virtualenv's Python (not Debian's libapache2-mod-wsgi-py3).
-if ! "$VENV/bin/python" -c "import mod_wsgi.server" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import mod_wsgi" 2>/dev/null; then
     "$VENV/bin/pip" install --quiet mod_wsgi
 fi
 
@@ -53,7 +53,7 @@ done
 
 # 4. Prove it: Apache's user can start the venv's Python and import the app's packages.
 if [ "$(id -u)" = 0 ] && ! (cd "$ROOT" && runuser -u "$APACHE_USER" -- "$VENV/bin/python" \
-        -c "import flask, mod_wsgi.server, bugzot") 2>"${err:=$(mktemp)}"; then
+        -c "import flask, mod_wsgi, bugzot") 2>"${err:=$(mktemp)}"; then
     echo "install-apache.sh: $APACHE_USER cannot run $VENV/bin/python with BugZot:" >&2
     cat "$err" >&2
     exit 1

@@ -153,7 +153,7 @@ def site():
     assert apache2, "apache2 is not installed: run scripts/install-apache.sh"
     assert os.geteuid() == 0, "the live-Apache tests start Apache as root (it drops to www-data)"
     check = subprocess.run(
-        ["runuser", "-u", APACHE_USER, "--", sys.executable, "-c", "import flask, mod_wsgi.server"],
+        ["runuser", "-u", APACHE_USER, "--", sys.executable, "-c", "import flask, mod_wsgi"],
         cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, (
         f"{APACHE_USER} cannot run {sys.executable}; run scripts/install-apache.sh.\n{check.stderr}")

@@ -10,6 +10,7 @@ intended template change (then review the diff).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -282,3 +283,32 @@ def test_deployment_docs_list_exactly_the_generators_options(doc):
     table = table[:table.index("\n\n", table.index("| option |"))]
     documented = set(re.findall(r"`(--?[a-z][a-z-]*)", table))
     assert documented == flags
+
+
+def test_windows_golden_config_is_valid_apache_syntax(certificate, tmp_path):
+    """Linux's apache2 cannot run httpd.exe's config as is, but with the Windows paths
+    swapped for this machine's (and an MPM, which Windows builds in) it must parse."""
+    apache_root = tmp_path / "Apache24"
+    (apache_root / "conf").mkdir(parents=True)
+    (apache_root / "logs").mkdir()
+    (apache_root / "modules").symlink_to("/usr/lib/apache2/modules")
+    (apache_root / "conf" / "mime.types").symlink_to("/etc/mime.types")
+    package = importlib.util.find_spec("mod_wsgi").submodule_search_locations[0]
+    module = next(Path(package, "server").glob("mod_wsgi*.so"))
+    text = (DATA / "expected-windows.conf").read_text()
+    text = re.sub(r"^LoadFile .*\n", "", text, flags=re.M)  # this Python may be static
+    for windows, here in (
+        ("C:/BugZot/.venv/Lib/site-packages/mod_wsgi/server/mod_wsgi.cp311-win_amd64.pyd", str(module)),
+        ("C:/BugZot/ssl/bugs.example.com.crt", certificate[0]),
+        ("C:/BugZot/ssl/bugs.example.com.key", certificate[1]),
+        ("C:/Apache24", str(apache_root)), ("C:/BugZot", str(ROOT)),
+        ("C:/Program Files/Python311", sys.base_prefix)):
+        assert windows in text
+        text = text.replace(windows, here)
+    conf = tmp_path / "windows-on-linux.conf"
+    conf.write_text(text)
+    check = subprocess.run(
+        [_apache2(), "-t", "-f", str(conf),
+         "-C", "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so"],
+        capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "Syntax OK" in check.stderr, f"{check.stderr}\n{text}"
