@@ -12,6 +12,7 @@ error log.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import secrets
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,20 +61,20 @@ class Site:
 
     def log_tail(self, lines: int = 60) -> str:
         out = []
-        for log in sorted(self.tmp.glob("server/*.log")):
+        for log in sorted(self.tmp.glob("server/**/*.log")):
             text = log.read_text(errors="replace").splitlines()[-lines:]
             out.append(f"== {log.name} ==\n" + "\n".join(text))
         return "\n".join(out)
 
 
-def _write_instance(instance: Path, port: int) -> None:
+def _write_instance(instance: Path, port: int, internal_redirect: bool) -> None:
     attachments = instance / "attachments"
     attachments.mkdir(parents=True)
     (instance / "config.py").write_text(
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         f"SQLALCHEMY_DATABASE_URI = 'sqlite:///{instance}/bugzot.sqlite'\n"
         f"ATTACHMENT_FOLDER = {str(attachments)!r}\n"
-        f"ATTACHMENT_INTERNAL_REDIRECT = '/_att/'\n"
+        f"ATTACHMENT_INTERNAL_REDIRECT = {'/_att/' if internal_redirect else None!r}\n"
         f"MAX_CONTENT_LENGTH = {UPLOAD_LIMIT}\n"
         f"MAIL_OUTBOX = {str(instance / 'outbox')!r}\n"
         f"BASE_URL = 'http://127.0.0.1:{port}'\n"
@@ -103,23 +105,57 @@ def _seed(instance: Path) -> None:
         db.engine.dispose()
 
 
-def _render(site_env: dict, server: Path, port: int) -> Path:
+def _generate(args: list[str], instance: Path) -> None:
+    """Run ``flask apache-config ARGS`` for the instance at ``instance``."""
     from bugzot import create_app
 
-    conf = server / "httpd.conf"
-    args = ["apache-config", "--standalone", "--root", str(ROOT), "--python-home", sys.prefix,
-            "--host", "127.0.0.1", "--listen", f"127.0.0.1:{port}", "--processes", "2",
-            "--threads", "4", "--output", str(conf)]
     old = os.environ.get("BUGZOT_INSTANCE_PATH")
-    os.environ["BUGZOT_INSTANCE_PATH"] = site_env["BUGZOT_INSTANCE_PATH"]
+    os.environ["BUGZOT_INSTANCE_PATH"] = str(instance)
     try:
-        result = create_app({"TESTING": True}).test_cli_runner().invoke(args=args)
+        result = create_app({"TESTING": True}).test_cli_runner().invoke(args=["apache-config", *args])
     finally:
         os.environ.pop("BUGZOT_INSTANCE_PATH")
         if old is not None:
             os.environ["BUGZOT_INSTANCE_PATH"] = old
     assert result.exit_code == 0, result.output
-    return conf
+
+
+def _linux_config(site: Site, port: int) -> list[str]:
+    """The Linux daemon-mode standalone config, as an admin would generate it."""
+    _generate(["--standalone", "--root", str(ROOT), "--python-home", sys.prefix, "--host", "127.0.0.1",
+               "--listen", f"127.0.0.1:{port}", "--processes", "2", "--threads", "4",
+               "--output", str(site.conf)], site.instance)
+    return []
+
+
+def _windows_config_on_linux(site: Site, port: int) -> list[str]:
+    """The Windows (embedded mode) standalone config, its Windows paths swapped for ours.
+
+    Apache Lounge keeps modules, logs and mime.types under its ServerRoot; here that is
+    the server folder with links to Debian's. Windows builds mpm_winnt and needs no
+    User; Linux gets an MPM and www-data on the command line. WSGIPythonHome is this
+    venv, since conf.wsgi's Windows-only branch (adding <root>/.venv) does not run here.
+    """
+    server = site.conf.parent
+    (server / "conf").mkdir()
+    (server / "logs").mkdir()
+    (server / "modules").symlink_to("/usr/lib/apache2/modules")
+    (server / "conf" / "mime.types").symlink_to("/etc/mime.types")
+    _generate(["--platform", "windows", "--standalone", "--root", "C:/BugZot", "--host", "127.0.0.1",
+               "--listen", f"127.0.0.1:{port}", "--threads", "16", "--server-root", "C:/Apache24",
+               "--module-config", str(ROOT / "tests/data/windows-module-config.txt"),
+               "--output", str(site.conf)], site.instance)
+    package = importlib.util.find_spec("mod_wsgi").submodule_search_locations[0]
+    module = next(Path(package, "server").glob("mod_wsgi*.so"))
+    text = re.sub(r"^LoadFile .*\n", "", site.conf.read_text(), flags=re.M)
+    for windows, here in (
+            ("C:/BugZot/.venv/Lib/site-packages/mod_wsgi/server/mod_wsgi.cp311-win_amd64.pyd", module),
+            ("C:/Apache24", server), ("C:/BugZot", ROOT), ("C:/Program Files/Python311", sys.prefix)):
+        text = text.replace(windows, str(here))
+    site.conf.write_text(text)
+    site.pid_file, site.error_log = server / "logs/bugzot-httpd.pid", server / "logs/bugzot-error.log"
+    return ["-C", "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so",
+            "-C", f"User {APACHE_USER}", "-C", f"Group {APACHE_USER}"]
 
 
 def _chown_tree(path: Path, user: str) -> None:
@@ -128,7 +164,7 @@ def _chown_tree(path: Path, user: str) -> None:
 
 
 def _stop(site: Site) -> None:
-    """Stop Apache by its pid file: SIGTERM, then SIGKILL after 20 s."""
+    """Stop Apache by its pid file: SIGTERM, then SIGKILL (its process group) after 20 s."""
     if not site.pid_file.exists():
         return
     pid = int(site.pid_file.read_text().strip())
@@ -143,12 +179,12 @@ def _stop(site: Site) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.1)
-    os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+    os.killpg(pid, signal.SIGKILL)  # `apache2 -k start` made itself a session leader
 
 
-@pytest.fixture(scope="module")
-def site():
-    """A running Apache serving BugZot; stopped (and its files removed) afterwards."""
+@contextmanager
+def _running_site(configure, internal_redirect: bool):
+    """Set up an instance, render a config with ``configure``, run Apache; always stop it."""
     apache2 = shutil.which("apache2")
     assert apache2, "apache2 is not installed: run scripts/install-apache.sh"
     assert os.geteuid() == 0, "the live-Apache tests start Apache as root (it drops to www-data)"
@@ -163,18 +199,18 @@ def site():
     server, instance = tmp / "server", tmp / "instance"
     server.mkdir()
     port = free_port()
-    env = {**os.environ, "BUGZOT_INSTANCE_PATH": str(instance)}
-    site = Site(f"http://127.0.0.1:{port}", tmp, server / "httpd.conf",
-                server / "bugzot-httpd.pid", server / "bugzot-error.log", instance, env)
+    env = {**os.environ, "BUGZOT_INSTANCE_PATH": str(instance)}  # read by wsgi/conf.wsgi
+    site = Site(f"http://127.0.0.1:{port}", tmp, server / "httpd.conf", server / "bugzot-httpd.pid",
+                server / "bugzot-error.log", instance, env)
     try:
-        _write_instance(instance, port)
+        _write_instance(instance, port, internal_redirect)
         _seed(instance)
         _chown_tree(instance, APACHE_USER)
-        _render(env, server, port)
-        test = subprocess.run([apache2, "-t", "-f", str(site.conf)], capture_output=True,
+        extra = configure(site, port)
+        test = subprocess.run([apache2, "-t", "-f", str(site.conf), *extra], capture_output=True,
                               text=True, timeout=60)
         assert test.returncode == 0, f"apache2 -t failed:\n{test.stderr}\n{site.conf.read_text()}"
-        start = subprocess.run([apache2, "-f", str(site.conf), "-k", "start"], env=env,
+        start = subprocess.run([apache2, "-f", str(site.conf), *extra, "-k", "start"], env=env,
                                capture_output=True, text=True, timeout=60)
         assert start.returncode == 0, f"apache2 -k start failed:\n{start.stderr}\n{site.log_tail()}"
         wait_for(site.base_url + "/_health", 30, site.log_tail)
@@ -182,6 +218,20 @@ def site():
     finally:
         _stop(site)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def site():
+    """Apache serving BugZot with the Linux daemon-mode config."""
+    with _running_site(_linux_config, internal_redirect=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def windows_site():
+    """Apache serving BugZot with the Windows embedded-mode config (paths swapped)."""
+    with _running_site(_windows_config_on_linux, internal_redirect=False) as running:
+        yield running
 
 
 @pytest.fixture
@@ -316,3 +366,39 @@ def test_touching_conf_wsgi_restarts_the_daemon_processes(site):
     assert after and not after & before, (before, after)
     assert browser.get("/login").status == 200
     assert not site.wsgi_problems(), site.wsgi_problems()
+
+
+# -- the Windows config (embedded mode), served by Linux's Apache ------------------------
+def test_windows_config_serves_in_embedded_mode(windows_site):
+    browser = windows_site.browser()
+    health = browser.get("/_health", Authorization="Basic dXNlcjpwdw==").json()
+    assert health["process_group"] == "" and health["authorization_seen"] is True
+    assert browser.get("/_health").headers["Server"] == "Apache"
+    browser.login("reporter", PASSWORD)
+    assert "Widget" in browser.get("/").text
+    css = browser.get("/static/css/bugzot.css?v=1")
+    assert css.status == 200 and "immutable" in css.headers["Cache-Control"]
+    too_big = browser.request("POST", "/login", b"x" * (10 * 1024 * 1024 + 1),
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+    assert too_big.status == 413
+    assert not windows_site.wsgi_problems(), windows_site.wsgi_problems()
+
+
+def test_windows_config_streams_attachments_through_python(windows_site):
+    browser = windows_site.browser()
+    browser.login("reporter", PASSWORD)
+    content = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(2000)
+    reply = browser.post_form("/bugs/new?product=Widget", {
+        "product": "Widget", "component": "Engine", "version": "1.0", "severity": "normal",
+        "priority": "P3", "platform": "All", "op_sys": "All", "summary": "Windows file",
+        "description": "Streamed.", "attachment_description": "Picture"},
+        files={"file": ("shot.png", content, "image/png")})
+    assert reply.status == 302, reply.text[:3000]
+    bug_page = browser.get(urllib.parse.urlsplit(reply.headers["Location"]).path)
+    path = re.search(r'href="(/attachments/\d+)"', bug_page.text).group(1)
+    download = browser.get(path)
+    assert download.status == 200 and download.body == content
+    assert download.headers["Content-Type"] == "image/png"
+    assert download.headers["Vary"] == "Cookie"  # Flask's response: no internal redirect here
+    assert "/_att/" not in windows_site.conf.read_text()
+    assert browser.get("/_att/anything").status == 404  # no attachment alias at all
