@@ -1,13 +1,18 @@
-"""BugZot under a real Apache httpd with mod_wsgi in daemon mode (marker ``apache``).
+"""BugZot under a real Apache httpd with mod_wsgi (marker ``apache``).
 
-One module-scoped Apache serves every test here: the Linux ``--standalone`` config
-that ``flask apache-config`` renders, for this checkout and this virtualenv, bound
-to a free port on 127.0.0.1, with the instance (SQLite database, attachments,
-config.py) in a temporary folder owned by Apache's user. Apache runs as root and
-drops to www-data, so this needs root and ``scripts/install-apache.sh`` (Apache,
-mod_wsgi, search permission on the pyenv Python). Apache is always stopped by its
-pid file, also when a test fails; if it cannot start, the test fails with its
-error log.
+Two module-scoped Apaches, each bound to a free port on 127.0.0.1 with its instance
+(SQLite database, attachments, config.py) in a temporary folder owned by Apache's
+user:
+
+- ``site``: the Linux ``--standalone`` config that ``flask apache-config`` renders for
+  this checkout and virtualenv, in mod_wsgi daemon mode;
+- ``windows_site``: the Windows config (embedded mode, as under mpm_winnt) with its
+  Windows paths swapped for this machine's, to prove its directives on a real Apache.
+
+Apache starts as root and drops to www-data, so this needs root and
+``scripts/install-apache.sh`` (Apache, mod_wsgi, search permission on the pyenv
+Python). Apache is always stopped by its pid file, also when a test fails; if it
+cannot start, the test fails with its error log.
 """
 
 from __future__ import annotations
