@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from bugzot import permissions
 from bugzot.extensions import db
-from bugzot.models import Classification, Component, Milestone, Product, User, Version
+from bugzot.models import Bug, Classification, Component, Milestone, Product, User, Version
 from bugzot.services import unit_of_work
 from bugzot.services.passwords import hash_password
 from bugzot.services.roles import ensure_default_roles, role_by_name
@@ -67,4 +69,75 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
                     db.session.add(Version(product=product, value=value))
                 for i, value in enumerate(milestones):
                     db.session.add(Milestone(product=product, value=value, sortkey=i))
+    if not db.session.scalar(select(Bug.id).limit(1)):
+        _seed_bugs(users)
     return [(role, username) for role, username, _ in DEMO_USERS]
+
+
+DEMO_PATCH = b"""diff --git a/sync/reconnect.py b/sync/reconnect.py
+--- a/sync/reconnect.py
++++ b/sync/reconnect.py
+@@ -10,7 +10,9 @@ class Reconnector:
+     def on_resume(self):
+-        self.retry_later()
++        # the network comes back after resume: listen for it instead of waiting
++        self.watch_network_changes()
++        self.retry_now()
+"""
+
+
+def _seed_bugs(users: dict[str, User]) -> None:
+    """A few bugs with comments, history, a dependency, a duplicate and a patch."""
+    from werkzeug.datastructures import FileStorage
+
+    from bugzot.services import attachments
+    from bugzot.services.bugs import file_bug, update_bug
+
+    reporter, employee = users[permissions.REPORTER], users[permissions.EMPLOYEE]
+    supervisor = users[permissions.SUPERVISOR]
+
+    def edit(bug, user, comment="", private=False, **values):
+        update_bug(user, bug, values, revision=bug.revision, comment=comment, comment_private=private)
+
+    installer = file_bug(
+        reporter, product="Desktop App", component="Installer", version="2.0", severity="major",
+        op_sys="Windows", platform="PC", summary="Installer fails on Windows 11 with error 0x80070643",
+        description="1. Download the 2.0 installer\n2. Run it as a normal user\n\n"
+                    "It stops at 80 % with `0x80070643`. The log says *access denied*.")
+    edit(installer, employee, "I can reproduce this on a clean VM. Taking it.",
+         bug_status="ASSIGNED", priority="P2")
+    edit(installer, employee, "Customer ticket 4711 (ACME) hits the same error.", private=True)
+    edit(installer, reporter, "Running it as administrator works, see comment 1.")
+    reconnect = file_bug(
+        employee, product="Desktop App", component="Sync Engine", version="2.0", severity="normal",
+        summary="Reconnect logic ignores network change events",
+        description="The reconnector only retries on a timer; it never listens for the OS "
+                    "network-change notification.")
+    sync = file_bug(
+        reporter, product="Desktop App", component="Sync Engine", version="2.0",
+        severity="critical", priority="P1", summary="Sync stops after the laptop wakes from sleep",
+        description="After resume, sync shows *Connecting...* forever until I restart the app.")
+    edit(sync, employee, f"Caused by bug {reconnect.id}.", dependson=str(reconnect.id))
+    attachments.add_attachment(employee, reconnect, FileStorage(io.BytesIO(DEMO_PATCH),
+                                                                "reconnect.patch"),
+                               description="Listen for network changes on resume", is_patch=True)
+    invoice = file_bug(
+        reporter, product="Web Portal", component="Billing", version="2026.1", severity="major",
+        summary="Invoice PDF shows the wrong VAT rate for Austria",
+        description="Invoices for Austrian customers show 19 % VAT instead of 20 %.")
+    edit(invoice, employee, "Fixed the rate table; deployed to production.",
+         bug_status="RESOLVED", resolution="FIXED")
+    edit(invoice, supervisor, "Checked three new invoices: all show 20 %.", bug_status="VERIFIED")
+    focus = file_bug(
+        reporter, product="Web Portal", component="Login", version="2026.1", severity="minor",
+        summary="Password field loses focus after a failed login",
+        description="After a wrong password, the cursor is nowhere; I have to click the field.")
+    duplicate = file_bug(
+        employee, product="Web Portal", component="Login", version="2026.1", severity="minor",
+        summary="Cannot type the password again after an error",
+        description="Same as the focus problem, probably.")
+    edit(duplicate, employee, "Same problem.", bug_status="RESOLVED", resolution="DUPLICATE",
+         dup_id=str(focus.id))
+    file_bug(reporter, product="Mobile App", component="Push Notifications", version="4.3",
+             severity="normal", op_sys="Android", summary="Push notifications arrive twice",
+             description="Every chat message produces two notifications on Android 14.")

@@ -1,0 +1,26 @@
+"""The demo data: ``seed-demo`` adds bugs that every page can show, exactly once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bugzot.extensions import db
+from bugzot.models import Attachment, Bug, Comment
+from bugzot.services.demo import seed_demo
+
+
+def test_seed_demo_adds_bugs_once_and_pages_render(app, client, auth):
+    seed_demo("demo-password")
+    seed_demo("demo-password")  # idempotent
+    assert db.session.scalar(select(func.count()).select_from(Bug)) == 7
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.is_private)) == 1
+    auth.login("reporter", "demo-password")
+    home = client.get("/").get_data(as_text=True)
+    desktop_row = home.split(">Desktop App</a></td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>3</td>" in desktop_row  # three open Desktop App bugs
+    for bug_id in range(1, 8):
+        page = client.get(f"/bugs/{bug_id}")
+        assert page.status_code == 200
+        assert "ACME" not in page.get_data(as_text=True)  # the private comment stays private
+    assert client.get("/attachments/1/diff").status_code == 200
