@@ -389,3 +389,24 @@ def test_request_timing_log(app, client, login_as, make_bug, caplog):
     client.get(f"/bugs/{bug.id}")
     slow = [r for r in caplog.records if f"GET /bugs/{bug.id} 200" in r.getMessage()]
     assert slow and slow[0].levelname == "WARNING" and slow[0].getMessage().startswith("slow request")
+
+
+@pytest.fixture
+def anonymous_browse(app_config):
+    app_config["ALLOW_ANONYMOUS_BROWSE"] = True
+
+
+def test_anonymous_visitors_may_read_but_not_change(anonymous_browse, app, client, make_bug,
+                                                    make_user):
+    bug = make_bug(description="Public description")
+    secret = make_bug(is_private=True, reporter=make_user(role="Employee"))
+    page = client.get(f"/bugs/{bug.id}")
+    assert page.status_code == 200 and "Public description" in page.get_data(as_text=True)
+    assert "Save changes" not in page.get_data(as_text=True)
+    assert client.get(f"/bugs/{secret.id}").status_code == 404
+    response = post_form(client, f"/bugs/{bug.id}", {"revision": bug.revision, "comment": "spam",
+                                                     "summary": "defaced"})
+    assert response.status_code == 403 and "Log in to change bugs." in response.get_data(as_text=True)
+    assert client.get("/bugs/new").status_code == 302  # filing needs an account
+    db.session.expire_all()
+    assert bug.summary == "Something is broken"

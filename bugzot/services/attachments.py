@@ -194,7 +194,7 @@ def add_attachment(user: Any, bug: Bug, upload: FileStorage | None, *, descripti
     """Attach an uploaded file to ``bug`` (with a comment announcing it)."""
     if not visibility.can_see_bug(user, bug):
         raise ServiceError("There is no such bug.", status=404)
-    if not permissions.can(user, permissions.BUG_ATTACH, bug):
+    if not permissions.can(user, permissions.BUG_ATTACH, bug) or not user.is_authenticated:
         raise Forbidden("You may not attach files.")
     if is_private and not permissions.can(user, permissions.BUG_PRIVATE):
         raise Forbidden("You may not add private attachments.", "is_private")
@@ -228,6 +228,8 @@ def update_attachment(user: Any, attachment: Attachment, *, description: str, is
     bug = db.session.get(Bug, attachment.bug_id)
     if not visibility.can_see_attachment(user, attachment):
         raise ServiceError("There is no such attachment.", status=404)
+    if not getattr(user, "is_authenticated", False):
+        raise Forbidden("Log in to edit attachments.")
     if attachment.uploader_id != user.id and not permissions.can(user, permissions.BUG_EDIT, bug):
         raise Forbidden("You may not edit this attachment.")
     if is_private != attachment.is_private and not permissions.can(user, permissions.BUG_PRIVATE):

@@ -167,6 +167,8 @@ def update_bug(
     is the one the page was loaded with; a different current one raises
     ``MidAirCollision`` and nothing is written.
     """
+    if not getattr(user, "is_authenticated", False):
+        raise Forbidden("Log in to change bugs.")
     if revision != bug.revision:
         raise MidAirCollision(bug, revision)
     comment = (comment or "").strip()
@@ -310,7 +312,7 @@ def add_comment_row(bug: Bug, user: Any, body: str, private: bool, revision: int
 # -- comments ----------------------------------------------------------------------
 def set_comment_hidden(user: Any, comment: Comment, hidden: bool) -> None:
     """Hide or unhide a comment (admins); the change is recorded in the bug's history."""
-    if not permissions.can(user, permissions.COMMENT_HIDE):
+    if not permissions.can(user, permissions.COMMENT_HIDE) or not user.is_authenticated:
         raise Forbidden("You may not hide comments.")
     if comment.is_hidden == hidden:
         return
