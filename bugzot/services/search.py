@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
@@ -16,11 +17,9 @@ MAX_SAVED = 100  # per user
 
 
 def canonical_query(query_string: str) -> str:
-    """The canonical form of a /bugs query string (validated; no page cursor)."""
-    from urllib.parse import parse_qsl
-
+    """The canonical form of a /bugs query string: validated, page cursors dropped."""
     args = MultiDict(parse_qsl(query_string, keep_blank_values=False))
-    return parse_query(args, allow_cursor=False).query_string()
+    return parse_query(args).query_string()
 
 
 def save_search(user: User, name: str, query_string: str, shared: bool = False) -> SavedSearch:

@@ -1,0 +1,52 @@
+"""No N+1: the number of SQL queries of the bug page and of a 50-row list does
+not grow with the number of rows, comments or CC entries."""
+
+from __future__ import annotations
+
+import pytest
+
+from bugzot.services.seed import seed
+from tests.conftest import PASSWORD
+from tests.search_support import comment, listed_ids, recorded_sql
+
+
+def _queries(client, url: str) -> int:
+    with recorded_sql() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:1000]
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/bugs", "/bugs?status=all&sort=-priority&limit=50",
+                                 "/bugs?q=crash+menu&status=all", "/bugs?product=Atlas&status=all",
+                                 "/bugs.csv?status=all&limit=50", "/bugs.atom",
+                                 "/reports?x=assignee&y=status"])
+def test_list_queries_do_not_grow_with_rows(client, auth, app, url):
+    seed(5, 2, users=4, password=PASSWORD, random_seed=3)
+    auth.login("seed0001")
+    small = _queries(client, url)
+    seed(150, 3, users=12, password=PASSWORD, random_seed=4)
+    big_page = client.get(url)
+    if url.startswith("/bugs?"):
+        assert len(listed_ids(big_page)) > 5  # the page really shows more rows now
+    assert _queries(client, url) == small
+
+
+def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, make_bug):
+    from bugzot.services.bugs import update_bug
+
+    reporter = make_user("rita")
+    employee = make_user("emma", role="Employee")
+    for name in ("cc1", "cc2", "cc3", "cc4"):
+        make_user(name)
+    bug = make_bug(reporter=reporter, summary="Counting queries")
+    comment(bug, employee, "first reply")
+    update_bug(employee, bug, {}, revision=bug.revision, cc_add="cc1")
+    auth.login("emma")
+    few = _queries(client, f"/bugs/{bug.id}")
+    for i in range(15):
+        comment(bug, employee if i % 2 else reporter, f"reply {i}", private=i % 4 == 1)
+    update_bug(employee, bug, {}, revision=bug.revision, cc_add="cc2, cc3, cc4")
+    page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert "reply 14" in page and "cc4" in page
+    assert _queries(client, f"/bugs/{bug.id}") == few
