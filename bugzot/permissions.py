@@ -9,8 +9,9 @@ Object-level rules (e.g. "reporters may edit their own bugs") are registered wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import abort, current_app
 from flask_login import current_user

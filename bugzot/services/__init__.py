@@ -7,8 +7,8 @@ API call these and turn ``ServiceError`` into a form message or a JSON error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from bugzot.extensions import db
 
