@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""Benchmark BugZot's hot pages with wrk, against a "hello" Flask app as the ceiling.
+
+    .venv/bin/python benchmarks/bench.py                      # 20,000 bugs, 3 comments each
+    .venv/bin/python benchmarks/bench.py --bugs 1000000       # the scale test
+
+It creates a fresh PostgreSQL database (127.0.0.1:5432 by default), seeds it with
+``flask seed`` (1% of the descriptions hold one rare word), serves BugZot under
+Apache + mod_wsgi daemon mode, 2 processes x 4 threads, from the config that
+``flask apache-config --standalone`` renders (the built-in-free gunicorn with the
+same 2 x 4 layout when Apache cannot be used; the report says which), on a
+loopback port, logs in as a seeded Reporter, and runs ``wrk`` (2 threads, 8
+connections, 10 s, median of 3 runs) on: one bug page, the default 50-row list, a
+keyword search with ~1% hits, a sorted, filtered list 100 pages deep, and a
+minimal Flask "hello" app served the same way. One line per page: req/s, p50,
+p99 and the ratio to hello. Everything is bounded by timeouts and cleaned up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bugzot.search.query import encode_cursor  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+RARE_WORD = "quuxolotl"
+# name -> (min req/s, max p99 ms) at 20,000 bugs; at 1,000,000 within 1.5x of these.
+TARGETS = {"bug page": (600, 30), "50-row list": (300, 60), "keyword search": (200, 80)}
+APACHE_USER = "www-data"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(args: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:4])}... failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+# -- database and instance -------------------------------------------------------------
+def create_database(admin_url: str, name: str) -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # Web requests are short and concurrent: parallel query only adds start-up cost.
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET max_parallel_workers_per_gather = 0'))
+    engine.dispose()
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def write_instance(instance: Path, db_url: str, port: int) -> None:
+    instance.mkdir(parents=True)
+    (instance / "config.py").write_text(
+        f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        f"SQLALCHEMY_DATABASE_URI = {db_url!r}\n"
+        f"BASE_URL = 'http://127.0.0.1:{port}'\n"
+        f"MAIL_OUTBOX = {str(instance / 'outbox')!r}\n"
+        "ARGON2_TIME_COST = 1\nARGON2_MEMORY_COST = 1024\nARGON2_PARALLELISM = 1\n"
+        "SLOW_REQUEST_MS = 10_000\n")
+
+
+def flask(instance: Path, *args: str, timeout: float = 3600) -> str:
+    app = f"bugzot:create_app(instance_path={str(instance)!r})"
+    env = {**os.environ, "BUGZOT_INSTANCE_PATH": str(instance)}  # what the config generator reads
+    return run([str(VENV_BIN / "flask"), "--app", app, *args], timeout, cwd=ROOT, env=env).stdout
+
+
+# -- servers ----------------------------------------------------------------------------
+def apache_usable() -> str | None:
+    """Why Apache cannot be used here, or None when it can."""
+    if not (ROOT / "bugzot" / "deploy").is_dir():
+        return "the deployment config generator (bugzot/deploy) is missing"
+    if not shutil.which("apache2"):
+        return "apache2 is not installed (scripts/install-apache.sh)"
+    if os.geteuid() != 0:
+        return "Apache is started as root (it drops to www-data); run the benchmark as root"
+    return None
+
+
+@contextmanager
+def apache_server(instance: Path, folder: Path, port: int, wsgi_dir: Path | None = None):
+    """Apache from `flask apache-config --standalone`, daemon mode 2 x 4, on 127.0.0.1:port.
+
+    ``wsgi_dir`` replaces BugZot's wsgi/ folder (the hello app), all else unchanged.
+    """
+    folder.mkdir(parents=True)
+    conf = folder / "httpd.conf"
+    flask(instance, "apache-config", "--standalone", "--root", str(ROOT), "--python-home",
+          sys.prefix, "--host", "127.0.0.1", "--listen", f"127.0.0.1:{port}", "--processes", "2",
+          "--threads", "4", "--output", str(conf), timeout=120)
+    text = conf.read_text()
+    if wsgi_dir is not None:
+        text = text.replace(str(ROOT / "wsgi"), str(wsgi_dir))
+    # Access logs cost a write per request; a benchmark of the app should not measure them.
+    conf.write_text(re.sub(r"^\s*CustomLog .*$", "", text, flags=re.M))
+    env = {**os.environ, "BUGZOT_INSTANCE_PATH": str(instance)}
+    run(["apache2", "-t", "-f", str(conf)], 60)
+    run(["apache2", "-f", str(conf), "-k", "start"], 60, env=env)
+    try:
+        yield f"Apache {apache_version()} + mod_wsgi daemon mode, 2 processes x 4 threads"
+    finally:
+        pid_files = list(folder.rglob("*.pid"))
+        for pid_file in pid_files:
+            try:
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
+        time.sleep(1.5)
+
+
+def apache_version() -> str:
+    out = subprocess.run(["apache2", "-v"], capture_output=True, text=True).stdout
+    match = re.search(r"Apache/([\d.]+)", out)
+    return match.group(1) if match else "?"
+
+
+@contextmanager
+def gunicorn_server(wsgi_file: Path, instance: Path, port: int):
+    """gunicorn gthread, 2 workers x 4 threads (when Apache cannot be used)."""
+    env = {**os.environ, "BUGZOT_INSTANCE_PATH": str(instance)}
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--threads", "4", "--worker-class", "gthread", "--chdir", str(wsgi_file.parent.parent),
+         "--log-level", "warning", f"--pythonpath={wsgi_file.parent.parent}",
+         "wsgi_module:application"],
+        env={**env, "PYTHONPATH": str(wsgi_file.parent.parent)}, cwd=str(wsgi_file.parent.parent))
+    try:
+        yield "gunicorn gthread, 2 workers x 4 threads (Apache unavailable)"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# -- client ------------------------------------------------------------------------------
+class Session:
+    """A logged-in browser session (urllib + a cookie jar)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as reply:
+            return reply.read().decode()
+
+    def login(self, username: str, password: str) -> None:
+        page = self.get("/login")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"login": username, "password": password,
+                                       "csrf_token": token}).encode()
+        with self.opener.open(self.base + "/login", data=data, timeout=30) as reply:
+            reply.read()
+        if "Log out" not in self.get("/"):
+            raise SystemExit(f"could not log in as {username}")
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def deep_cursor_path(session: Session, path: str, pages: int) -> str:
+    """Follow "Next" links ``pages`` times from ``path``; the URL of that page."""
+    for _ in range(pages):
+        match = re.search(r'rel="next" href="\?([^"]+)"', session.get(path))
+        if not match:
+            break
+        path = path.split("?")[0] + "?" + match.group(1).replace("&amp;", "&")
+    return path
+
+
+# -- wrk -----------------------------------------------------------------------------------
+def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, float, float, int]:
+    """(req/s, p50 ms, p99 ms, non-2xx/3xx responses) of one wrk run."""
+    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "5s", url]
+    if cookie:
+        args[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = run(args, seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def percentile(p: str) -> float:
+        value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return rps, percentile("50"), percentile("99"), int(errors.group(1)) if errors else 0
+
+
+def measure(url: str, runs: int, seconds: int, cookie: str | None) -> tuple[float, float, float]:
+    wrk(url, 2, cookie)  # warm-up: daemon processes, connections, caches
+    results = []
+    for _ in range(runs):
+        rps, p50, p99, errors = wrk(url, seconds, cookie)
+        if errors:
+            raise SystemExit(f"{url}: {errors} error responses")
+        results.append((rps, p50, p99))
+    results.sort()
+    return results[len(results) // 2]  # the run with the median req/s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bugs", type=int, default=20_000)
+    parser.add_argument("--comments-per-bug", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--pg-admin-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--db-name", default="bugzot_bench")
+    parser.add_argument("--server", choices=("auto", "apache", "gunicorn"), default="auto")
+    parser.add_argument("--keep-db", action="store_true", help="Do not drop the database afterwards.")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    why_not_apache = apache_usable()
+    use_apache = args.server == "apache" or (args.server == "auto" and why_not_apache is None)
+    if args.server == "apache" and why_not_apache:
+        raise SystemExit(f"cannot use Apache: {why_not_apache}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="bugzot-bench-"))
+    tmp.chmod(0o755)  # Apache's user reads the instance and the daemon sockets live here
+    app_port, hello_port = free_port(), free_port()
+    instance = tmp / "instance"
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, True)
+        db_url = create_database(args.pg_admin_url, args.db_name)
+        if not args.keep_db:
+            stack.callback(drop_database, args.pg_admin_url, args.db_name)
+        write_instance(instance, db_url, app_port)
+        flask(instance, "init-db", timeout=300)
+        log(f"seeding {args.bugs:,} bugs x {args.comments_per_bug} comments ...")
+        seeded = flask(instance, "seed", "--bugs", str(args.bugs), "--comments-per-bug",
+                       str(args.comments_per_bug), "--rare-word", RARE_WORD, "--rare-percent", "1")
+        seed_line = seeded.splitlines()[0]
+        log(seed_line)
+        if use_apache:
+            for entry in [tmp, *tmp.rglob("*")]:
+                shutil.chown(entry, APACHE_USER, APACHE_USER)
+            server = stack.enter_context(apache_server(instance, tmp / "server", app_port))
+            stack.enter_context(apache_server(instance, tmp / "hello-server", hello_port,
+                                              ROOT / "benchmarks" / "hello" / "wsgi"))
+        else:
+            app_wsgi = tmp / "app" / "wsgi_module.py"
+            app_wsgi.parent.mkdir()
+            app_wsgi.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                                f"from bugzot import create_app\n"
+                                f"application = create_app(instance_path={str(instance)!r})\n")
+            hello_wsgi = tmp / "hello" / "wsgi_module.py"
+            hello_wsgi.parent.mkdir()
+            shutil.copy(ROOT / "benchmarks" / "hello" / "wsgi" / "conf.wsgi", hello_wsgi)
+            server = stack.enter_context(gunicorn_server(app_wsgi, instance, app_port))
+            stack.enter_context(gunicorn_server(hello_wsgi, instance, hello_port))
+        base, hello = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{hello_port}/"
+        wait_for(base + "/login", 60)
+        wait_for(hello, 60)
+
+        session = Session(base)
+        session.login("seed0002", "seed-password")  # a Reporter (see `flask seed` output)
+        cookie = session.cookie_header()
+        middle = encode_cursor(args.bugs // 2, args.bugs // 2)  # a public bug in the middle
+        bug_id = re.search(r'<td><a href="/bugs/(\d+)">',
+                           session.get(f"/bugs?sort=id&status=all&after={middle}")).group(1)
+        pages = {
+            "bug page": f"/bugs/{bug_id}",
+            "50-row list": "/bugs",
+            "keyword search": f"/bugs?q={RARE_WORD}&status=all",
+            "deep sorted list": deep_cursor_path(
+                session, "/bugs?product=Atlas&status=all&sort=-updated", 100),
+        }
+        for path in pages.values():
+            session.get(path)  # fails loudly on an error page
+        hits = re.search(r"<strong>([^<]+)</strong>\s*bug", session.get(pages["keyword search"]))
+
+        rows = [("hello", measure(hello, args.runs, args.seconds, None))]
+        for name, path in pages.items():
+            log(f"measuring {name}: {path[:90]}")
+            rows.append((name, measure(base + path, args.runs, args.seconds, cookie)))
+
+        ceiling = rows[0][1][0]
+        print(f"# BugZot benchmark {time.strftime('%Y-%m-%d %H:%M %Z')}: {args.bugs:,} bugs x "
+              f"{args.comments_per_bug} comments, PostgreSQL, {server}")
+        print(f"# wrk -t2 -c8 -d{args.seconds}s, median of {args.runs} runs; {seed_line}; "
+              f"keyword hits: {hits.group(1) if hits else '?'}; {os.cpu_count()} CPUs")
+        factor = 1.0 if args.bugs <= 20_000 else 1.5
+        for name, (rps, p50, p99) in rows:
+            target = ""
+            if name in TARGETS:
+                min_rps, max_p99 = TARGETS[name]
+                min_rps, max_p99 = min_rps / factor, max_p99 * factor
+                met = rps >= min_rps and p99 < max_p99
+                target = f"  target >= {min_rps:.0f} req/s, p99 < {max_p99:.0f} ms: " + \
+                    ("met" if met else "NOT met")
+            print(f"{name:<17} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+                  f"{rps / ceiling:5.2f}x hello{target}")
+
+
+if __name__ == "__main__":
+    main()
