@@ -189,10 +189,8 @@ def linux_layout() -> dict[str, str]:
     return {key: fwd(value) for key, value in layout.items()}
 
 
-def windows_layout(server_root: str) -> dict[str, str]:
-    """Apache Lounge keeps modules, logs and mime.types under its ServerRoot."""
-    return {"modules": "modules", "logs": "logs", "runtime": "logs", "user": "",
-            "mime_types": "conf/mime.types", "apache_root": server_root}
+# Apache Lounge keeps modules, logs and mime.types under its ServerRoot.
+WINDOWS_LAYOUT = {"modules": "modules", "logs": "logs", "runtime": "logs", "mime_types": "conf/mime.types"}
 
 
 # -- the app's settings that Apache must agree with ----------------------------------
@@ -203,7 +201,6 @@ def app_settings(root: str, platform: str) -> dict:
         from bugzot import config as defaults
 
         instance = f"{root}/instance"
-
         return {"MAX_CONTENT_LENGTH": defaults.MAX_CONTENT_LENGTH,
                 "ATTACHMENT_FOLDER": fwd(instance) + "/attachments",
                 "ATTACHMENT_INTERNAL_REDIRECT": None, "BASE_URL": defaults.BASE_URL,
@@ -212,7 +209,6 @@ def app_settings(root: str, platform: str) -> dict:
 
     # The same instance folder wsgi/conf.wsgi picks.
     instance = os.environ.get("BUGZOT_INSTANCE_PATH") or os.path.join(root, "instance")
-
     try:
         app = create_app(instance_path=instance)
     except ConfigError as exc:
@@ -240,33 +236,9 @@ def build_settings(
     root = checked_path(os.path.abspath(root) if local else root, "--root", platform)
     if local and not os.path.isfile(os.path.join(root, "wsgi", "conf.wsgi")):
         raise DeployError(f"--root {root} is not a BugZot checkout (no wsgi/conf.wsgi there).")
-    if not HOST_RE.match(host):
-        raise DeployError(f"--host {host!r} is not a host name such as bugs.example.com.")
-    for value in listen:
-        listen_port(value)
-    if port is None:
-        ports = {listen_port(value) for value in listen}
-        port = ports.pop() if len(ports) == 1 else (443 if https else 80)
-    if https and not (cert and key):
-        raise DeployError("--https needs --cert FILE and --key FILE (the certificate and its private key).")
-    if not https and (cert or key):
-        raise DeployError("--cert/--key only apply with --https.")
-    if https:
-        cert, key = checked_path(cert, "--cert", platform), checked_path(key, "--key", platform)
-        for option, path in (("--cert", cert), ("--key", key)):
-            if local and not os.path.isfile(path):
-                raise DeployError(f"{option} {path}: no such file.")
-
-    if platform == "windows":
-        if processes is not None:
-            raise DeployError("--processes is for Linux daemon mode; Windows runs one Apache "
-                              "child process (use --threads for its ThreadsPerChild).")
-        if user or group:
-            raise DeployError("--user/--group are for Linux; on Windows the service account "
-                              "runs Apache (see docs/DEPLOY-WINDOWS.md).")
-        processes, threads = 1, threads or 64
-    else:
-        processes, threads = processes or 2, threads or 5
+    port = _site_port(host, port, listen, https)
+    cert, key = _tls_files(https, cert, key, platform, local)
+    processes, threads = _workers(platform, processes, threads, user, group)
 
     if module_config_text is None:
         if not local:
@@ -285,7 +257,7 @@ def build_settings(
         server_root = checked_path(
             server_root or os.environ.get("MOD_WSGI_APACHE_ROOTDIR") or "C:/Apache24",
             "--server-root", platform)
-        layout.update(windows_layout(server_root))
+        layout.update(WINDOWS_LAYOUT)
     else:
         layout = linux_layout()
         if standalone:
@@ -300,30 +272,76 @@ def build_settings(
         for option, name in (("--user", user), ("--group", group)):
             if not NAME_RE.match(name) or name == "root":
                 raise DeployError(f"{option} {name!r}: give an unprivileged account name, never root.")
+
     app = app_settings(root, platform)
-    notes = []
-    prefix = app["ATTACHMENT_INTERNAL_REDIRECT"]
-    if platform == "linux" and not prefix:
-        prefix = "/_att/"
-        notes.append(f"Set ATTACHMENT_INTERNAL_REDIRECT = \"{prefix}\" in {app['_instance']}/config.py "
-                     "so Apache, not Python, sends attachment downloads.")
-    elif platform == "windows" and prefix:
-        raise DeployError("ATTACHMENT_INTERNAL_REDIRECT must stay None on Windows (embedded mode "
-                          "has no internal redirects); remove it from the instance config.")
-    if prefix and not re.match(r"^/[A-Za-z0-9_-]+/$", prefix):
-        raise DeployError(f"ATTACHMENT_INTERNAL_REDIRECT {prefix!r} must look like '/_att/'.")
+    prefix, notes = _downloads(app, platform)
     scheme = "https" if https else "http"
     if app["_read"] and not app["BASE_URL"].startswith(f"{scheme}://"):
         notes.append(f"BASE_URL is {app['BASE_URL']}; links in mails should use {scheme}://{host}.")
-
     return Settings(
         platform=platform, root=root, host=host, port=port, listen=list(listen),
         python_home=python_home, processes=processes, threads=threads, https=https,
         cert=cert, key=key, standalone=standalone, server_root=server_root,
         user=user, group=group, modules=modules, max_body=int(app["MAX_CONTENT_LENGTH"] or 0),
         attachments=checked_path(app["ATTACHMENT_FOLDER"], "ATTACHMENT_FOLDER", platform),
-        attachment_prefix=prefix if platform == "linux" else None, layout=layout, notes=notes,
+        attachment_prefix=prefix, layout=layout, notes=notes,
     )
+
+
+def _site_port(host: str, port: int | None, listen: tuple[str, ...], https: bool) -> int:
+    """The VirtualHost's port: given, else that of a single --listen, else 80/443."""
+    if not HOST_RE.match(host):
+        raise DeployError(f"--host {host!r} is not a host name such as bugs.example.com.")
+    ports = {listen_port(value) for value in listen}
+    if port is None:
+        port = ports.pop() if len(ports) == 1 else (443 if https else 80)
+    return port
+
+
+def _tls_files(https: bool, cert: str | None, key: str | None, platform: str,
+               local: bool) -> tuple[str | None, str | None]:
+    if not https:
+        if cert or key:
+            raise DeployError("--cert/--key only apply with --https.")
+        return None, None
+    if not (cert and key):
+        raise DeployError("--https needs --cert FILE and --key FILE (the certificate and its private key).")
+    cert, key = checked_path(cert, "--cert", platform), checked_path(key, "--key", platform)
+    for option, path in (("--cert", cert), ("--key", key)):
+        if local and not os.path.isfile(path):
+            raise DeployError(f"{option} {path}: no such file.")
+    return cert, key
+
+
+def _workers(platform: str, processes: int | None, threads: int | None, user: str | None,
+             group: str | None) -> tuple[int, int]:
+    """(processes, threads): 2 x 5 in Linux daemon mode, 1 x 64 (ThreadsPerChild) on Windows."""
+    if platform == "linux":
+        return processes or 2, threads or 5
+    if processes is not None:
+        raise DeployError("--processes is for Linux daemon mode; Windows runs one Apache "
+                          "child process (use --threads for its ThreadsPerChild).")
+    if user or group:
+        raise DeployError("--user/--group are for Linux; on Windows the service account "
+                          "runs Apache (see docs/DEPLOY-WINDOWS.md).")
+    return 1, threads or 64
+
+
+def _downloads(app: dict, platform: str) -> tuple[str | None, list[str]]:
+    """The attachment URL prefix Apache serves (Linux only), and advice for the admin."""
+    prefix, notes = app["ATTACHMENT_INTERNAL_REDIRECT"], []
+    if platform == "windows":
+        if prefix:
+            raise DeployError("ATTACHMENT_INTERNAL_REDIRECT must stay None on Windows (embedded mode "
+                              "has no internal redirects); remove it from the instance config.")
+        return None, notes
+    if not prefix:
+        prefix = "/_att/"
+        notes.append(f"Set ATTACHMENT_INTERNAL_REDIRECT = \"{prefix}\" in {app['_instance']}/config.py "
+                     "so Apache, not Python, sends attachment downloads.")
+    if not re.match(r"^/[A-Za-z0-9_-]+/$", prefix):
+        raise DeployError(f"ATTACHMENT_INTERNAL_REDIRECT {prefix!r} must look like '/_att/'.")
+    return prefix, notes
 
 
 def _windows_python(root: str, venv: str, modules: ModuleConfig) -> dict[str, str]:
