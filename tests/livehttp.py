@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -18,6 +19,10 @@ import urllib.request
 from dataclasses import dataclass
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+# Test servers use self-signed certificates on 127.0.0.1: encrypt, don't verify.
+TEST_TLS = ssl.create_default_context()
+TEST_TLS.check_hostname = False
+TEST_TLS.verify_mode = ssl.CERT_NONE
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -46,7 +51,8 @@ class Browser:
         self.base_url = base_url
         self.timeout = timeout
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect(),
+            urllib.request.HTTPSHandler(context=TEST_TLS))
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict | None = None) -> Reply:
@@ -71,10 +77,12 @@ class Browser:
     def post_form(self, path: str, fields: dict, files: dict | None = None) -> Reply:
         """POST ``fields`` (+ ``files``: name -> (filename, bytes, type)) with the CSRF token."""
         fields = {"csrf_token": self.csrf_token(path), **fields}
+        # Like a browser: over HTTPS, Flask-WTF also checks that Referer is this site.
+        referer = {"Referer": self.base_url + path}
         if not files:
             body = urllib.parse.urlencode(fields).encode()
             return self.request("POST", path, body,
-                                {"Content-Type": "application/x-www-form-urlencoded"})
+                                {"Content-Type": "application/x-www-form-urlencoded", **referer})
         boundary = "bugzot" + secrets.token_hex(8)
         parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
                  f"{value}\r\n".encode() for name, value in fields.items()]
@@ -84,7 +92,7 @@ class Browser:
                          + data + b"\r\n")
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         return self.request("POST", path, body,
-                            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                            {"Content-Type": f"multipart/form-data; boundary={boundary}", **referer})
 
     def login(self, username: str, password: str) -> Reply:
         reply = self.post_form("/login", {"login": username, "password": password})
@@ -105,7 +113,7 @@ def wait_for(url: str, seconds: float, describe) -> None:
     problem = "no answer"
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
+            with urllib.request.urlopen(url, timeout=5, context=TEST_TLS) as resp:
                 if resp.status == 200:
                     return
         except urllib.error.HTTPError as err:

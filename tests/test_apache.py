@@ -232,6 +232,18 @@ def site():
         yield running
 
 
+def _https_config(site: Site, port: int) -> list[str]:
+    """The Linux standalone config with HTTPS, on a self-signed certificate."""
+    cert, key = site.conf.parent / "site.crt", site.conf.parent / "site.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    _generate(["--standalone", "--https", "--cert", str(cert), "--key", str(key), "--host", "127.0.0.1",
+               "--listen", f"127.0.0.1:{port}", "--output", str(site.conf)], site.instance)
+    site.base_url = site.base_url.replace("http://", "https://")
+    return []
+
+
 @pytest.fixture(scope="module")
 def windows_site():
     """Apache serving BugZot with the Windows embedded-mode config (paths swapped)."""
@@ -407,3 +419,17 @@ def test_windows_config_streams_attachments_through_python(windows_site):
     assert download.headers["Vary"] == "Cookie"  # Flask's response: no internal redirect here
     assert "/_att/" not in windows_site.conf.read_text()
     assert browser.get("/_att/anything").status == 404  # no attachment alias at all
+
+
+# -- the HTTPS variant --------------------------------------------------------------------
+def test_https_variant_serves_with_hsts():
+    with _running_site(_https_config, internal_redirect=True) as https_site:
+        browser = https_site.browser()
+        health = browser.get("/_health")
+        assert health.json()["process_group"] == "bugzot"
+        assert health.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert health.headers["Server"] == "Apache"
+        browser.login("reporter", PASSWORD)
+        assert "Widget" in browser.get("/").text
+        assert "<VirtualHost *:80>" in https_site.conf.read_text()  # the redirecting site
+        assert not https_site.wsgi_problems(), https_site.wsgi_problems()
