@@ -20,18 +20,26 @@ from sqlalchemy import select
 from bugzot import permissions
 from bugzot.errors import error_response
 from bugzot.extensions import db
-from bugzot.forms.search import BugFilterForm, DeleteSearchForm, SaveSearchForm
+from bugzot.forms.search import DeleteSearchForm, SaveSearchForm
 from bugzot.models import Product, SavedSearch
 from bugzot.permissions import require
 from bugzot.search import AXES, SearchError, fetch_page, iter_rows, parse_query, report_counts
+from bugzot.search.params import PAGE_SIZES, RELEVANCE, SORT_KEYS, STATUS_ALIASES
 from bugzot.services import ServiceError
 from bugzot.services import search as search_service
+from bugzot.workflow import PRIORITIES, RESOLUTIONS, SEVERITIES, STATUSES
 
 bp = Blueprint("search", __name__)
 
 CSV_COLUMNS = ("id", "product", "component", "status", "resolution", "severity", "priority",
                "assignee", "reporter", "summary", "created_at", "updated_at")
 FEED_ENTRIES = 50
+# The options of the filter form's lists (the values parse_query accepts).
+FILTER_CHOICES = {
+    "status": (*STATUS_ALIASES, *STATUSES), "resolution": RESOLUTIONS, "severity": SEVERITIES,
+    "priority": PRIORITIES, "limit": PAGE_SIZES,
+    "sort": (*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS), RELEVANCE),
+}
 BUG_NUMBER_RE = re.compile(r"^\s*(?:bug\s*)?#?(\d{1,9})\s*$", re.IGNORECASE)
 
 
@@ -55,12 +63,11 @@ def bug_list():
         page = fetch_page(query, current_user)
     except SearchError as exc:
         return error_response(400, exc.message)
-    form = BugFilterForm(formdata=request.args)
-    form.product.choices = [(n, n) for n in db.session.scalars(
-        select(Product.name).where(Product.is_active).order_by(Product.name))]
+    products = db.session.scalars(select(Product.name).where(Product.is_active).order_by(Product.name))
     save_form = SaveSearchForm(formdata=None, query=query.query_string())
-    return render_template("search/list.html", query=query, page=page, form=form,
-                           save_form=save_form, bug_path=bug_path)
+    return render_template("search/list.html", query=query, page=page, products=list(products),
+                           choices=FILTER_CHOICES, save_form=save_form,
+                           bug_base=f"{request.script_root}/bugs/")
 
 
 @bp.get("/bugs.csv")
