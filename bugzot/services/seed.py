@@ -142,6 +142,8 @@ def _write_batch(engine: Engine, spec: _Spec, number: int, size: int) -> tuple[i
     """Generate and insert batch ``number`` in its own transaction; (bugs, comments) written."""
     rng = random.Random(f"{spec.random_seed}:{number}")
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL synchronous_commit = off"))  # regenerable data
         ids = _reserve_ids(conn, size)
         bug_rows, comment_rows, cc_rows = _generate(ids, spec, rng)
         _write(conn, bug_rows, comment_rows, cc_rows)
