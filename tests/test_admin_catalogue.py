@@ -3,6 +3,8 @@ components, versions and milestones, and a clear form error for every bad input.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -313,3 +315,26 @@ def test_service_errors_name_their_field(app, widget):
         with pytest.raises(ServiceError) as info:
             call()
         assert info.value.field == field, info.value.message
+
+
+def test_every_form_page_renders_with_a_csrf_token(client, admin, widget, make_user):
+    comp, version, milestone = widget.components[0], widget.versions[0], widget.milestones[0]
+    victim = make_user("victim")
+    urls = ["/admin/", "/admin/classifications", "/admin/classifications/new",
+            f"/admin/classifications/{widget.classification_id}", "/admin/products",
+            "/admin/products/new", f"/admin/products/{widget.id}",
+            f"/admin/products/{widget.id}/components/new",
+            f"/admin/products/{widget.id}/components/{comp.id}",
+            f"/admin/products/{widget.id}/versions/new",
+            f"/admin/products/{widget.id}/versions/{version.id}",
+            f"/admin/products/{widget.id}/milestones/new",
+            f"/admin/products/{widget.id}/milestones/{milestone.id}",
+            "/admin/users", "/admin/users/new", f"/admin/users/{victim.id}",
+            "/admin/roles", "/admin/roles/new", "/admin/roles/1"]
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200, url
+        page = page_text(r)
+        assert "<script" not in page and "style=" not in page, url  # strict CSP possible
+        posts = len(re.findall(r'<form[^>]*method="post"', page))
+        assert posts >= 1 and page.count('name="csrf_token"') == posts, url
