@@ -161,3 +161,12 @@ def test_quick_search_box_is_on_every_page(client, login_as):
 def test_search_needs_login(client, app):
     assert client.get("/bugs?q=x").status_code == 302
     assert client.get("/quicksearch?quicksearch=1").status_code == 302
+
+
+def test_anonymous_browsing_searches_public_text_only(client, app, world):
+    _, _, employee, bugs = world
+    comment(bugs["other"], employee, "hidden meaning: ocelot", private=True)
+    app.config["ALLOW_ANONYMOUS_BROWSE"] = True
+    assert listed_ids(client.get("/bugs?q=frobnicator&status=all"))[0] == bugs["summary"].id
+    assert listed_ids(client.get("/bugs?q=ocelot&status=all")) == []
+    assert client.get("/bugs.csv?q=ocelot&status=all").get_data(as_text=True).count("\n") == 1
