@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import ExitStack, contextmanager
@@ -44,6 +45,7 @@ RARE_WORD = "quuxolotl"
 # name -> (min req/s, max p99 ms) at 20,000 bugs; at 1,000,000 within 1.5x of these.
 TARGETS = {"bug page": (600, 30), "50-row list": (300, 60), "keyword search": (200, 80)}
 APACHE_USER = "www-data"
+USER_AGENT = "bugzot-bench"
 
 
 def log(message: str) -> None:
@@ -191,6 +193,9 @@ class Session:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        # Flask-Login's strong session protection ties the session to the User-Agent, so
+        # wrk must send the same one.
+        self.opener.addheaders = [("User-Agent", USER_AGENT)]
 
     def get(self, path: str) -> str:
         with self.opener.open(self.base + path, timeout=30) as reply:
@@ -223,7 +228,8 @@ def deep_cursor_path(session: Session, path: str, pages: int) -> str:
 # -- wrk -----------------------------------------------------------------------------------
 def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, float, float, int]:
     """(req/s, p50 ms, p99 ms, non-2xx/3xx responses) of one wrk run."""
-    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "5s", url]
+    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "5s",
+            "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         args[1:1] = ["-H", f"Cookie: {cookie}"]
     out = run(args, seconds + 30).stdout
@@ -237,7 +243,26 @@ def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, float, float
     return rps, percentile("50"), percentile("99"), int(errors.group(1)) if errors else 0
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check_page(url: str, cookie: str | None) -> None:
+    """The URL answers 200 to exactly the headers wrk sends (not a redirect to the login)."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(
+        {"Cookie": cookie} if cookie else {})})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as reply:
+            status = reply.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    if status != 200:
+        raise SystemExit(f"{url} answers {status}, not 200: nothing to measure")
+
+
 def measure(url: str, runs: int, seconds: int, cookie: str | None) -> tuple[float, float, float]:
+    check_page(url, cookie)
     wrk(url, 2, cookie)  # warm-up: daemon processes, connections, caches
     results = []
     for _ in range(runs):
@@ -259,6 +284,8 @@ def main() -> None:
     parser.add_argument("--db-name", default="bugzot_bench")
     parser.add_argument("--server", choices=("auto", "apache", "gunicorn"), default="auto")
     parser.add_argument("--keep-db", action="store_true", help="Do not drop the database afterwards.")
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="Measure a database kept by an earlier --keep-db run (no seeding).")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -273,15 +300,24 @@ def main() -> None:
     instance = tmp / "instance"
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, tmp, True)
-        db_url = create_database(args.pg_admin_url, args.db_name)
+        if args.reuse_db:
+            import sqlalchemy as sa
+
+            db_url = sa.make_url(args.pg_admin_url).set(database=args.db_name).render_as_string(
+                hide_password=False)
+        else:
+            db_url = create_database(args.pg_admin_url, args.db_name)
         if not args.keep_db:
             stack.callback(drop_database, args.pg_admin_url, args.db_name)
         write_instance(instance, db_url, app_port)
         flask(instance, "init-db", timeout=300)
-        log(f"seeding {args.bugs:,} bugs x {args.comments_per_bug} comments ...")
-        seeded = flask(instance, "seed", "--bugs", str(args.bugs), "--comments-per-bug",
-                       str(args.comments_per_bug), "--rare-word", RARE_WORD, "--rare-percent", "1")
-        seed_line = seeded.splitlines()[0]
+        if args.reuse_db:
+            seed_line = "database reused from an earlier run"
+        else:
+            log(f"seeding {args.bugs:,} bugs x {args.comments_per_bug} comments ...")
+            seeded = flask(instance, "seed", "--bugs", str(args.bugs), "--comments-per-bug",
+                           str(args.comments_per_bug), "--rare-word", RARE_WORD, "--rare-percent", "1")
+            seed_line = seeded.splitlines()[0]
         log(seed_line)
         if use_apache:
             for entry in [tmp, *tmp.rglob("*")]:
