@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import false, or_, select, true
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from bugzot import permissions
@@ -92,7 +93,8 @@ def visible_comments(user: Any, bug: Bug, since_revision: int | None = None) -> 
     query = select(Comment).where(Comment.bug_id == bug.id, visible_comments_clause(user))
     if since_revision is not None:
         query = query.where(Comment.revision > since_revision)
-    return list(db.session.scalars(query.order_by(Comment.number)))
+    return list(db.session.scalars(query.order_by(Comment.number)
+                                   .options(selectinload(Comment.author))))
 
 
 def visible_comment_count(user: Any, bug: Bug) -> int:
@@ -120,7 +122,7 @@ def visible_attachments(user: Any, bug: Bug) -> list[Attachment]:
     """``bug``'s attachments that exist for ``user``, oldest first."""
     return list(db.session.scalars(
         select(Attachment).where(Attachment.bug_id == bug.id, visible_attachments_clause(user))
-        .order_by(Attachment.id)))
+        .order_by(Attachment.id).options(selectinload(Attachment.uploader))))
 
 
 # -- history ----------------------------------------------------------------------
@@ -137,4 +139,5 @@ def visible_history(user: Any, bug: Bug, since_revision: int | None = None) -> l
     query = select(BugChange).where(BugChange.bug_id == bug.id, visible_history_clause(user))
     if since_revision is not None:
         query = query.where(BugChange.revision > since_revision)
-    return list(db.session.scalars(query.order_by(BugChange.changed_at, BugChange.id)))
+    return list(db.session.scalars(query.order_by(BugChange.changed_at, BugChange.id)
+                                   .options(selectinload(BugChange.user))))

@@ -410,3 +410,28 @@ def test_anonymous_visitors_may_read_but_not_change(anonymous_browse, app, clien
     assert client.get("/bugs/new").status_code == 302  # filing needs an account
     db.session.expire_all()
     assert bug.summary == "Something is broken"
+
+
+def test_bug_page_queries_do_not_grow_with_authors(app, client, auth, make_bug, make_user):
+    from search_support import recorded_sql
+
+    bug = make_bug()
+    viewer = make_user(role="Employee")
+    auth.login(viewer.username)
+
+    def queries() -> int:
+        with recorded_sql() as statements:
+            assert client.get(f"/bugs/{bug.id}").status_code == 200
+        return len(statements)
+
+    def edit_as_new_author(i: int) -> None:
+        author = make_user(role="Employee")
+        db.session.refresh(bug)
+        bugs.update_bug(author, bug, {"priority": "P1" if i % 2 else "P2"}, revision=bug.revision,
+                        comment=f"Comment by author {i}")
+
+    edit_as_new_author(0)
+    few = queries()
+    for i in range(1, 9):  # eight more authors of comments and history rows
+        edit_as_new_author(i)
+    assert queries() == few
