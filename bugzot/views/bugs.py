@@ -13,7 +13,7 @@ from bugzot.extensions import db
 from bugzot.forms import apply_error
 from bugzot.forms.bugs import BugEditForm, FileBugForm, HideCommentForm, UploadForm
 from bugzot.markup import render_comment
-from bugzot.models import Comment, Product
+from bugzot.models import Bug, Comment, Product
 from bugzot.permissions import require
 from bugzot.services import ServiceError, attachments, bugs
 from bugzot.services.bugs.fields import EDITABLE_FIELDS, HISTORY_LABELS, current_values
@@ -80,13 +80,15 @@ def new():
 
 
 # -- the bug page -------------------------------------------------------------------------
-def _edit_form(bug, form: BugEditForm | None = None) -> BugEditForm:
+def _edit_form(bug, values: dict[str, str], cc: list, form: BugEditForm | None = None
+               ) -> BugEditForm:
     """The page's form: current values on GET, choices for the (possibly posted) product."""
     if form is None:
-        form = BugEditForm(formdata=None, data={**current_values(bug), "revision": bug.revision})
-    product = db.session.scalar(select(Product).where(Product.name == (form.product.data or ""))) \
-        or bug.product
-    values = current_values(bug)
+        form = BugEditForm(formdata=None, data={**values, "revision": bug.revision})
+    product = bug.product
+    if form.product.data and form.product.data != product.name:
+        product = db.session.scalar(select(Product).where(Product.name == form.product.data)) \
+            or product
     form.product.choices = _names(db.session.scalars(select(Product).order_by(Product.name)),
                                   values["product"])
     form.component.choices = _names(product.components, values["component"]
@@ -96,7 +98,7 @@ def _edit_form(bug, form: BugEditForm | None = None) -> BugEditForm:
     form.target_milestone.choices = _names(product.milestones, values["target_milestone"]
                                            if product.id == bug.product_id else "", blank=True)
     form.bug_status.choices = bugs.status_choices(current_user, bug)
-    form.removecc.choices = [u.username for u in bugs.cc_users(bug)]
+    form.removecc.choices = [u.username for u in cc]
     return form
 
 
@@ -105,7 +107,8 @@ def render_bug(bug, form: BugEditForm | None = None, *, conflict: dict | None = 
     """Render the bug page (also the mid-air page and the page with form errors)."""
     user = current_user
     comments = visibility.visible_comments(user, bug)
-    form = _edit_form(bug, form)
+    values, cc = current_values(bug), bugs.cc_users(bug)
+    form = _edit_form(bug, values, cc, form)
     editable = bugs.editable_fields(user, bug)
     for name in EDITABLE_FIELDS:  # errors on fields not rendered for this user go on top
         if name not in editable and form[name].errors:
@@ -115,18 +118,21 @@ def render_bug(bug, form: BugEditForm | None = None, *, conflict: dict | None = 
         readable={c.id for c in comments if visibility.can_read_comment(user, c)},
         attachments=visibility.visible_attachments(user, bug),
         history=visibility.visible_history(user, bug), labels=HISTORY_LABELS,
-        cc=bugs.cc_users(bug), duplicates=duplicates_of(user, bug),
-        dependson=_linked(bug, "dependson"), blocked=_linked(bug, "blocked"),
+        cc=cc, duplicates=duplicates_of(user, bug),
+        **_linked(values["dependson"], values["blocked"]),
         upload=upload_form or UploadForm(formdata=None), hide_form=HideCommentForm(),
         conflict=conflict, render_comment=render_comment,
         draft_clear=session.pop(DRAFT_CLEAR, None)), status
 
 
-def _linked(bug, column: str):
-    """(id, visible bug or None) pairs for the dependency lists."""
-    from bugzot.services.bugs.fields import dependency_ids
-
-    return [(i, visibility.visible_bug(current_user, i)) for i in dependency_ids(bug.id, column)]
+def _linked(dependson: str, blocked: str) -> dict[str, list]:
+    """(id, visible bug or None) pairs for the two dependency lists, in one query."""
+    lists = {"dependson": [int(i) for i in dependson.split(", ") if i],
+             "blocked": [int(i) for i in blocked.split(", ") if i]}
+    ids = lists["dependson"] + lists["blocked"]
+    seen = {b.id: b for b in db.session.scalars(select(Bug).where(
+        Bug.id.in_(ids), visibility.visible_bugs_clause(current_user)))} if ids else {}
+    return {name: [(i, seen.get(i)) for i in items] for name, items in lists.items()}
 
 
 @bp.get("/bugs/<int:bug_id>")
