@@ -366,7 +366,8 @@ def main() -> None:
         print(f"# BugZot benchmark {time.strftime('%Y-%m-%d %H:%M %Z')}: {args.bugs:,} bugs x "
               f"{args.comments_per_bug} comments, PostgreSQL, {server}")
         print(f"# wrk -t2 -c8 -d{args.seconds}s, median of {args.runs} runs; {seed_line}; "
-              f"keyword hits: {hits.group(1) if hits else '?'}; {os.cpu_count()} CPUs")
+              f"keyword hits: {hits.group(1) if hits else '?'}; {os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.1f} at the end (other work on the machine skews the figures)")
         factor = 1.0 if args.bugs <= 20_000 else 1.5
         for name, (rps, p50, p99) in rows:
             target = ""
