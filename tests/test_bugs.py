@@ -435,3 +435,16 @@ def test_bug_page_queries_do_not_grow_with_authors(app, client, auth, make_bug, 
     for i in range(1, 9):  # eight more authors of comments and history rows
         edit_as_new_author(i)
     assert queries() == few
+
+
+def test_reporter_cannot_repoint_a_duplicate_without_status_permission(app, make_bug, make_user):
+    reporter = make_user(role="Reporter")
+    first, second = make_bug(), make_bug()
+    bug = make_bug(reporter=reporter)
+    _dup(reporter, bug, str(first.id))  # resolving their own bug is allowed
+    with pytest.raises(ServiceError) as info:
+        bugs.update_bug(reporter, bug, {"dup_id": str(second.id)}, revision=bug.revision)
+    assert info.value.status == 403 and info.value.field == "dup_id"
+    bugs.update_bug(make_user(role="Employee"), bug, {"dup_id": str(second.id)},
+                    revision=bug.revision)
+    assert bug.dup_of_id == second.id

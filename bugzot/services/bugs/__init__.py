@@ -268,6 +268,9 @@ def _check_status(user: Any, bug: Bug, old: Mapping[str, str], changed: Mapping[
             raise ServiceError("Choose a resolution.", "resolution")
         if not permissions.can(user, permissions.BUG_STATUS):
             raise Forbidden("You may not change the resolution.", "resolution")
+    if ("dup_id" in changed and "bug_status" not in changed
+            and not permissions.can(user, permissions.BUG_STATUS)):
+        raise Forbidden("You may not change which bug this one duplicates.", "dup_id")
 
 
 def _apply_cc(user: Any, bug: Bug, add_self: bool, cc_add: str, cc_remove, revision: int
