@@ -448,3 +448,23 @@ def test_reporter_cannot_repoint_a_duplicate_without_status_permission(app, make
     bugs.update_bug(make_user(role="Employee"), bug, {"dup_id": str(second.id)},
                     revision=bug.revision)
     assert bug.dup_of_id == second.id
+
+
+def test_moving_product_on_the_page_asks_for_a_new_component(app, client, login_as, make_bug,
+                                                             make_product):
+    make_product("Gadget", components=("Motor", "Wheel"), versions=("3.0",))
+    bug = make_bug()
+    login_as("Employee")
+    response = post_form(client, f"/bugs/{bug.id}", {
+        "revision": bug.revision, "product": "Gadget", "component": "General", "version": "1.0",
+        "comment": "Wrong product."})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Choose a component of Gadget." in html
+    assert '<option value="Motor">Motor</option><option value="Wheel">Wheel</option>' in html
+    assert "Wrong product." in html
+    again = post_form(client, f"/bugs/{bug.id}", {
+        "revision": bug.revision, "product": "Gadget", "component": "Wheel", "version": "3.0",
+        "comment": "Wrong product."})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert (bug.product.name, bug.component.name, bug.version.value) == ("Gadget", "Wheel", "3.0")
