@@ -16,7 +16,8 @@ def register_commands(app: Flask) -> None:
     from bugzot.deploy.commands import apache_config, create_db_roles
     from bugzot.services.seed import seed_command
 
-    for command in (init_db, create_admin, create_user, seed_demo, seed_command, apache_config, create_db_roles):
+    for command in (init_db, create_admin, create_user, seed_demo, seed_command,
+                    apache_config, create_db_roles):
         app.cli.add_command(command)
 
 
