@@ -129,7 +129,8 @@ def apache_usable() -> str | None:
 
 
 @contextmanager
-def apache_server(instance: Path, folder: Path, port: int, wsgi_dir: Path | None = None):
+def apache_server(instance: Path, folder: Path, port: int, layout: tuple[int, int],
+                  wsgi_dir: Path | None = None):
     """Apache from `flask apache-config --standalone`, daemon mode 2 x 4, on 127.0.0.1:port.
 
     ``wsgi_dir`` replaces BugZot's wsgi/ folder (the hello app), all else unchanged.
@@ -137,8 +138,8 @@ def apache_server(instance: Path, folder: Path, port: int, wsgi_dir: Path | None
     folder.mkdir(parents=True)
     conf = folder / "httpd.conf"
     flask(instance, "apache-config", "--standalone", "--root", str(ROOT), "--python-home",
-          sys.prefix, "--host", "127.0.0.1", "--listen", f"127.0.0.1:{port}", "--processes", "2",
-          "--threads", "4", "--output", str(conf), timeout=120)
+          sys.prefix, "--host", "127.0.0.1", "--listen", f"127.0.0.1:{port}", "--processes",
+          str(layout[0]), "--threads", str(layout[1]), "--output", str(conf), timeout=120)
     text = conf.read_text()
     if wsgi_dir is not None:
         text = text.replace(str(ROOT / "wsgi"), str(wsgi_dir))
@@ -148,7 +149,8 @@ def apache_server(instance: Path, folder: Path, port: int, wsgi_dir: Path | None
     run(["apache2", "-t", "-f", str(conf)], 60)
     run(["apache2", "-f", str(conf), "-k", "start"], 60, env=env)
     try:
-        yield f"Apache {apache_version()} + mod_wsgi daemon mode, 2 processes x 4 threads"
+        yield (f"Apache {apache_version()} + mod_wsgi daemon mode, {layout[0]} processes x "
+               f"{layout[1]} threads")
     finally:
         pid_files = list(folder.rglob("*.pid"))
         for pid_file in pid_files:
@@ -284,6 +286,8 @@ def main() -> None:
     parser.add_argument("--db-name", default="bugzot_bench")
     parser.add_argument("--server", choices=("auto", "apache", "gunicorn"), default="auto")
     parser.add_argument("--keep-db", action="store_true", help="Do not drop the database afterwards.")
+    parser.add_argument("--processes", type=int, default=2, help="mod_wsgi daemon processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per daemon process")
     parser.add_argument("--reuse-db", action="store_true",
                         help="Measure a database kept by an earlier --keep-db run (no seeding).")
     args = parser.parse_args()
@@ -322,8 +326,9 @@ def main() -> None:
         if use_apache:
             for entry in [tmp, *tmp.rglob("*")]:
                 shutil.chown(entry, APACHE_USER, APACHE_USER)
-            server = stack.enter_context(apache_server(instance, tmp / "server", app_port))
-            stack.enter_context(apache_server(instance, tmp / "hello-server", hello_port,
+            layout = (args.processes, args.threads)
+            server = stack.enter_context(apache_server(instance, tmp / "server", app_port, layout))
+            stack.enter_context(apache_server(instance, tmp / "hello-server", hello_port, layout,
                                               ROOT / "benchmarks" / "hello" / "wsgi"))
         else:
             app_wsgi = tmp / "app" / "wsgi_module.py"

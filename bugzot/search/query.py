@@ -192,6 +192,8 @@ def _page(stmt: sa.Select, expr: Any, kind: type, cursor: str | None, descending
 def fetch_page(q: BugQuery, user: Any) -> Page:
     """The page of ``q`` that ``user`` asked for, plus cursors and the capped count."""
     stmt, expr, kind = _list_statement(q, user)
+    # The capped count rides along as an uncorrelated subquery: one round trip, run once.
+    stmt = stmt.add_columns(_count_statement(q, user).scalar_subquery().label("total"))
     backwards = q.before is not None
     # Walking backwards flips the order; the rows are turned around afterwards.
     rows = _page(stmt, expr, kind, q.before or q.after, q.descending != backwards, q.limit + 1)
@@ -203,16 +205,26 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
     last = encode_cursor(rows[-1].sort_value, rows[-1].id) if rows else None
     has_next = (more and not backwards) or (backwards and bool(rows))
     has_prev = (more and backwards) or (q.after is not None and bool(rows))
-    total, capped = count(q, user)
+    if rows:
+        total, capped = _capped(rows[0].total)
+    else:  # an empty first page means no match; past a cursor, the others may remain
+        total, capped = count(q, user) if (q.after or q.before) else (0, False)
     return Page(rows, last if has_next else None, first if has_prev else None, total, capped)
+
+
+def _count_statement(q: BugQuery, user: Any) -> sa.Select:
+    """SELECT the number of matching bugs, counting at most ``COUNT_CAP + 1``."""
+    stmt, _ = filtered(q, user, (Bug.id,))
+    return sa.select(sa.func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
+
+
+def _capped(n: int | None) -> tuple[int, bool]:
+    return min(n or 0, COUNT_CAP), (n or 0) > COUNT_CAP
 
 
 def count(q: BugQuery, user: Any) -> tuple[int, bool]:
     """(number of matching bugs, True if there are more than ``COUNT_CAP``)."""
-    stmt, _ = filtered(q, user, (Bug.id,))
-    n = db.session.scalar(sa.select(sa.func.count()).select_from(
-        stmt.limit(COUNT_CAP + 1).subquery())) or 0
-    return min(n, COUNT_CAP), n > COUNT_CAP
+    return _capped(db.session.scalar(_count_statement(q, user)))
 
 
 def iter_rows(q: BugQuery, user: Any, max_rows: int, chunk: int = 500) -> Iterator[Any]:
