@@ -32,7 +32,6 @@ PRODUCT_MANAGE = "product.manage"  # components, versions, milestones of product
 ADMIN_PRODUCTS = "admin.products"  # classifications and products
 ADMIN_USERS = "admin.users"  # activate, disable, change role
 ADMIN_ROLES = "admin.roles"  # edit roles and their grants
-ADMIN_WORKFLOW = "admin.workflow"  # edit the status workflow
 
 DESCRIPTIONS: dict[str, str] = {
     BUG_VIEW: "Browse and read bugs",
@@ -50,7 +49,6 @@ DESCRIPTIONS: dict[str, str] = {
     ADMIN_PRODUCTS: "Manage classifications and products",
     ADMIN_USERS: "Manage user accounts",
     ADMIN_ROLES: "Manage roles and permission grants",
-    ADMIN_WORKFLOW: "Edit the status workflow",
 }
 ALL_PERMISSIONS: tuple[str, ...] = tuple(DESCRIPTIONS)
 

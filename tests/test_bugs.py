@@ -376,21 +376,6 @@ def test_bug_pages_are_private_no_cache_and_assets_long_lived(app, client, login
     assert "max-age=31536000" in client.get(asset).headers["Cache-Control"]
 
 
-def test_request_timing_log(app, client, login_as, make_bug, caplog):
-    bug = make_bug()
-    user = login_as("Reporter")
-    caplog.set_level("INFO", logger=app.logger.name)
-    client.get(f"/bugs/{bug.id}")
-    lines = [r for r in caplog.records if f"GET /bugs/{bug.id} 200" in r.getMessage()]
-    assert len(lines) == 1 and lines[0].levelname == "INFO"
-    assert lines[0].getMessage().endswith(f"user={user.id}") and "ms " in lines[0].getMessage()
-    app.config["SLOW_REQUEST_MS"] = -1
-    caplog.clear()
-    client.get(f"/bugs/{bug.id}")
-    slow = [r for r in caplog.records if f"GET /bugs/{bug.id} 200" in r.getMessage()]
-    assert slow and slow[0].levelname == "WARNING" and slow[0].getMessage().startswith("slow request")
-
-
 @pytest.fixture
 def anonymous_browse(app_config):
     app_config["ALLOW_ANONYMOUS_BROWSE"] = True
