@@ -29,7 +29,12 @@ def test_list_queries_do_not_grow_with_rows(client, auth, app, url):
     big_page = client.get(url)
     if url.startswith("/bugs?"):
         assert len(listed_ids(big_page)) > 5  # the page really shows more rows now
-    assert _queries(client, url) == small
+    if "q=" in url:
+        # Relevance: the best matches are ranked first and joined; only when filters
+        # leave too few of them is everything ranked (one more statement, never more).
+        assert _queries(client, url) <= small
+    else:
+        assert _queries(client, url) == small
 
 
 def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, make_bug):

@@ -170,3 +170,32 @@ def test_anonymous_browsing_searches_public_text_only(client, app, world):
     assert listed_ids(client.get("/bugs?q=frobnicator&status=all"))[0] == bugs["summary"].id
     assert listed_ids(client.get("/bugs?q=ocelot&status=all")) == []
     assert client.get("/bugs.csv?q=ocelot&status=all").get_data(as_text=True).count("\n") == 1
+
+
+@pytest.mark.parametrize("query", ["q=crash&status=all&limit=25", "q=crash&status=all&limit=25&product=Atlas",
+                                   "q=crash+menu&status=open&limit=25&severity=normal"])
+def test_ranking_window_gives_the_same_pages_as_ranking_everything(client, auth, app, query,
+                                                                    monkeypatch):
+    """The page query ranks only the best matches before joining; with filters that
+    reject most of them it must fall back, never skip or reorder a bug."""
+    from bugzot.search import query as search_query
+    from bugzot.services.seed import seed
+    from tests.conftest import PASSWORD
+
+    seed(300, 3, users=6, password=PASSWORD, random_seed=11)
+    auth.login("seed0002")
+
+    def walk():
+        pages, qs = [], query
+        while qs:
+            response = client.get("/bugs?" + qs)
+            pages.append(listed_ids(response))
+            qs = link(NEXT_RE, response)
+        return pages
+
+    windowed = walk()
+    monkeypatch.setattr(search_query, "RANK_WINDOW", 100_000)  # ranks every match at once
+    assert walk() == windowed
+    assert windowed[0]
+    if "product" not in query and "severity" not in query:
+        assert len(windowed) > 1  # several pages, so cursors went through the window too

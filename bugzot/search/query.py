@@ -26,6 +26,7 @@ from bugzot.search.params import NOBODY, RELEVANCE, BugQuery, SearchError
 from bugzot.visibility import visible_bugs_clause
 from bugzot.workflow import PRIORITIES, SEVERITIES, STATUSES
 
+RANK_WINDOW = 200  # text matches ranked per page before joining (see fetch_page)
 COUNT_CAP = 1_000  # "More than 1,000 bugs": exact counts of huge lists cost a scan each
 Assignee = aliased(User, name="assignee")
 Reporter = aliased(User, name="reporter")
@@ -116,12 +117,13 @@ def _conditions(q: BugQuery, user: Any) -> list[Any]:
     return where
 
 
-def filtered(q: BugQuery, user: Any, columns: Sequence[Any]) -> tuple[sa.Select, Any]:
+def filtered(q: BugQuery, user: Any, columns: Sequence[Any], window: fts.Window | None = None
+             ) -> tuple[sa.Select, Any]:
     """SELECT ``columns`` FROM the filtered bugs; also returns the text-match subquery."""
     stmt = sa.select(*columns).select_from(Bug).where(*_conditions(q, user))
     match = None
     if q.words:
-        match = fts.matches(_dialect(), user, q.words)
+        match = fts.matches(_dialect(), user, q.words, window)
         stmt = stmt.join(match, match.c.bug_id == Bug.id)
     return stmt, match
 
@@ -170,9 +172,10 @@ def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
     return value, bug_id
 
 
-def _list_statement(q: BugQuery, user: Any) -> tuple[sa.Select, Any, type]:
+def _list_statement(q: BugQuery, user: Any, window: fts.Window | None = None
+                    ) -> tuple[sa.Select, Any, type]:
     """The unpaginated list query of ``q`` with its sort expression and cursor kind."""
-    stmt, match = filtered(q, user, LIST_COLUMNS)
+    stmt, match = filtered(q, user, LIST_COLUMNS, window)
     expr, kind = _sort(q, match)
     return with_names(stmt).add_columns(expr.label("sort_value")), expr, kind
 
@@ -191,25 +194,43 @@ def _page(stmt: sa.Select, expr: Any, kind: type, cursor: str | None, descending
 
 def fetch_page(q: BugQuery, user: Any) -> Page:
     """The page of ``q`` that ``user`` asked for, plus cursors and the capped count."""
-    stmt, expr, kind = _list_statement(q, user)
-    # The capped count rides along as an uncorrelated subquery: one round trip, run once.
-    stmt = stmt.add_columns(_count_statement(q, user).scalar_subquery().label("total"))
     backwards = q.before is not None
-    # Walking backwards flips the order; the rows are turned around afterwards.
-    rows = _page(stmt, expr, kind, q.before or q.after, q.descending != backwards, q.limit + 1)
+    descending = q.descending != backwards  # walking backwards flips the order ...
+    cursor = q.before or q.after
+    window, total = None, None
+    if q.sort == RELEVANCE:
+        # Rank inside the index table and join only the best matches (a few pages' worth):
+        # ranking never needs the bugs table. Only when the filters leave too few of
+        # them is everything ranked and joined.
+        bound = decode_cursor(cursor, float) if cursor else None
+        window = fts.Window(max(RANK_WINDOW, 4 * (q.limit + 1)), descending, bound)
+    rows = _rows(q, user, cursor, descending, window)
+    if window is not None and len(rows) <= q.limit:
+        total = rows[0].total if rows else None
+        rows = _rows(q, user, cursor, descending, with_count=total is None)
     more = len(rows) > q.limit
     rows = rows[:q.limit]
     if backwards:
-        rows.reverse()
+        rows.reverse()  # ... and the rows are turned around afterwards
     first = encode_cursor(rows[0].sort_value, rows[0].id) if rows else None
     last = encode_cursor(rows[-1].sort_value, rows[-1].id) if rows else None
     has_next = (more and not backwards) or (backwards and bool(rows))
     has_prev = (more and backwards) or (q.after is not None and bool(rows))
-    if rows:
-        total, capped = _capped(rows[0].total)
-    else:  # an empty first page means no match; past a cursor, the others may remain
-        total, capped = count(q, user) if (q.after or q.before) else (0, False)
+    if total is None and rows:
+        total = rows[0].total
+    if total is None:  # no rows: none match, unless a cursor skipped past them
+        total = db.session.scalar(_count_statement(q, user)) if cursor else 0
+    total, capped = _capped(total)
     return Page(rows, last if has_next else None, first if has_prev else None, total, capped)
+
+
+def _rows(q: BugQuery, user: Any, cursor: str | None, descending: bool,
+          window: fts.Window | None = None, with_count: bool = True) -> list[Any]:
+    """Up to ``q.limit + 1`` list rows beyond ``cursor`` (each with the capped count)."""
+    stmt, expr, kind = _list_statement(q, user, window)
+    if with_count:  # an uncorrelated subquery: no extra round trip, and it runs once
+        stmt = stmt.add_columns(_count_statement(q, user).scalar_subquery().label("total"))
+    return _page(stmt, expr, kind, cursor, descending, q.limit + 1)
 
 
 def _count_statement(q: BugQuery, user: Any) -> sa.Select:
