@@ -3,7 +3,9 @@
 Pages use keyset pagination: a cursor holds the sort value and id of the last
 (or first) row shown, and the next page is ``WHERE (sort, id) > (value, id)``
 along an index, so page 500 costs what page 1 costs. Counts stop at
-``COUNT_CAP`` so that they stay cheap on a million bugs. Every query runs under
+``COUNT_CAP`` so that they stay cheap on a million bugs. Text searches in
+relevance order rank a window of the best matches inside the full-text table
+before joining anything (``fetch_page``). Every query runs under
 ``visible_bugs_clause``; nothing here writes.
 """
 
