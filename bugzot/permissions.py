@@ -109,13 +109,16 @@ def can(user: Any, permission: str, obj: Any = None) -> bool:
     return permission in granted(user)
 
 
-def require(permission: str) -> Callable:
-    """View decorator: 401 (to the login page) for visitors, 403 for others lacking it."""
+def require(*permissions_any: str) -> Callable:
+    """View decorator: the user needs one of ``permissions_any``.
+
+    Visitors who are not logged in go to the login page; others get 403.
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
-            if not can(current_user, permission):
+            if not any(can(current_user, p) for p in permissions_any):
                 if not current_user.is_authenticated:
                     return current_app.login_manager.unauthorized()
                 abort(403)

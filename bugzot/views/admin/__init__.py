@@ -9,39 +9,20 @@ render or redirect. Every check goes through ``bugzot.permissions``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template
-from flask_login import current_user
+from flask import Blueprint, render_template
 from flask_wtf import FlaskForm
 
 from bugzot import permissions
 from bugzot.forms import apply_error
-from bugzot.permissions import can
+from bugzot.permissions import require
 from bugzot.services import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMIN_PERMISSIONS = (permissions.ADMIN_PRODUCTS, permissions.PRODUCT_MANAGE,
                      permissions.ADMIN_USERS, permissions.ADMIN_ROLES)
-
-
-def require_any(*perms: str) -> Callable:
-    """Like ``permissions.require``, satisfied by any one of ``perms``."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any):
-            if not any(can(current_user, p) for p in perms):
-                if not current_user.is_authenticated:
-                    return current_app.login_manager.unauthorized()
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def attempt(form: FlaskForm, action: Callable[[], Any]) -> bool:
@@ -67,7 +48,7 @@ def form_page(form: FlaskForm, title: str, back: str, submit: str = "Save", **ex
 
 
 @bp.get("/")
-@require_any(*ADMIN_PERMISSIONS)
+@require(*ADMIN_PERMISSIONS)
 def index():
     """The admin start page, listing the sections this user may manage."""
     return render_template("admin/index.html")

@@ -18,7 +18,7 @@ from bugzot.forms.admin import ClassificationForm, ComponentForm, MilestoneForm,
 from bugzot.models import Classification, Component, Milestone, Product, Version
 from bugzot.permissions import can, require
 from bugzot.services import catalogue
-from bugzot.views.admin import attempt, bp, form_page, require_any
+from bugzot.views.admin import attempt, bp, form_page
 
 MANAGE = permissions.PRODUCT_MANAGE
 PRODUCTS = permissions.ADMIN_PRODUCTS
@@ -79,7 +79,7 @@ def classification_edit(classification_id: int):
 
 # -- products ------------------------------------------------------------------------
 @bp.get("/products")
-@require_any(PRODUCTS, MANAGE)
+@require(PRODUCTS, MANAGE)
 def products():
     """Every product by classification (inactive ones greyed)."""
     rows = db.session.scalars(select(Product).join(Product.classification)
@@ -111,7 +111,7 @@ def product_new():
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
-@require_any(PRODUCTS, MANAGE)
+@require(PRODUCTS, MANAGE)
 def product_edit(product_id: int):
     """A product's own fields (admin.products) and its components, versions and
     milestones (product.manage)."""
