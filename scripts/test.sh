@@ -7,22 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 scripts/setup.sh --dev
 
 # System packages the tests drive for real: Apache httpd (+ headers for mod_wsgi),
 # headless Chromium, and a PostgreSQL server in case none is running.
-missing=()
-for pkg in apache2 apache2-dev chromium postgresql; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> apt-get install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+apt_install apache2 apache2-dev chromium postgresql
 
 # Apache + mod_wsgi set-up, including read access for www-data to the Python home.
 scripts/install-apache.sh
