@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from bugzot.extensions import db
@@ -56,12 +57,13 @@ def delete_search(user: User, search_id: int) -> None:
         db.session.delete(saved)
 
 
-def searches_for(user: Any) -> list[SavedSearch]:
+def searches_for(user: Any, with_owners: bool = False) -> list[SavedSearch]:
     """The saved searches ``user`` sees: their own, then those others shared (read only)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return list(db.session.scalars(
-        select(SavedSearch)
-        .where(or_(SavedSearch.user_id == user.id, SavedSearch.is_shared.is_(True)))
-        .order_by((SavedSearch.user_id != user.id), db.func.lower(SavedSearch.name))
-    ))
+    query = (select(SavedSearch)
+             .where(or_(SavedSearch.user_id == user.id, SavedSearch.is_shared.is_(True)))
+             .order_by((SavedSearch.user_id != user.id), db.func.lower(SavedSearch.name)))
+    if with_owners:
+        query = query.options(joinedload(SavedSearch.user))
+    return list(db.session.scalars(query))

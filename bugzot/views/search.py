@@ -21,7 +21,7 @@ from bugzot import permissions
 from bugzot.errors import error_response
 from bugzot.extensions import db
 from bugzot.forms.search import DeleteSearchForm, SaveSearchForm
-from bugzot.models import Product, SavedSearch
+from bugzot.models import Product
 from bugzot.permissions import require
 from bugzot.search import AXES, SearchError, fetch_page, iter_rows, parse_query, report_counts
 from bugzot.search.params import PAGE_SIZES, RELEVANCE, SORT_KEYS, STATUS_ALIASES
@@ -133,10 +133,7 @@ def quick():
 @login_required
 def saved():
     """The user's saved searches and those others share."""
-    searches = db.session.scalars(
-        select(SavedSearch).where((SavedSearch.user_id == current_user.id) | SavedSearch.is_shared)
-        .order_by(SavedSearch.user_id != current_user.id, db.func.lower(SavedSearch.name))
-        .options(db.joinedload(SavedSearch.user))).all()
+    searches = search_service.searches_for(current_user, with_owners=True)
     return render_template("search/saved.html", searches=searches, delete_form=DeleteSearchForm())
 
 
