@@ -44,6 +44,7 @@ ARGON2_PARALLELISM = 4
 
 # Uploads (attachments). Apache's LimitRequestBody is rendered from the same value.
 MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+ATTACHMENT_MAX_SIZE = None  # a lower limit for one file; default MAX_CONTENT_LENGTH
 ATTACHMENT_FOLDER = None  # default: <instance>/attachments
 ATTACHMENT_INTERNAL_REDIRECT = None  # e.g. "/_att/": Apache serves downloads (docs/DEPLOY-LINUX.md)
 
@@ -57,3 +58,6 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Most rows one CSV export of a bug list returns.
+SEARCH_EXPORT_MAX = 10_000

@@ -82,8 +82,8 @@ def storage_path(sha256: str) -> str:
 
 def max_size() -> int:
     """The largest accepted attachment in bytes (``ATTACHMENT_MAX_SIZE``, default the request limit)."""
-    return int(current_app.config.get("ATTACHMENT_MAX_SIZE")
-               or current_app.config.get("MAX_CONTENT_LENGTH") or 10 * 1024 * 1024)
+    cfg = current_app.config
+    return int(cfg["ATTACHMENT_MAX_SIZE"] or cfg["MAX_CONTENT_LENGTH"])
 
 
 # -- staging ------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def bug_list_csv():
     """The same query as CSV (all pages, up to SEARCH_EXPORT_MAX rows)."""
     try:
         query = parse_query(request.args)
-        rows = list(iter_rows(query, current_user, current_app.config.get("SEARCH_EXPORT_MAX", 10_000)))
+        rows = list(iter_rows(query, current_user, current_app.config["SEARCH_EXPORT_MAX"]))
     except SearchError as exc:
         return error_response(400, exc.message)
     out = io.StringIO()
