@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import false, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from bugzot import permissions
@@ -54,9 +55,13 @@ def can_see_bug(user: Any, bug: Bug | None) -> bool:
     return getattr(user, "is_authenticated", False) and bug.reporter_id == user.id
 
 
-def visible_bug(user: Any, bug_id: int) -> Bug | None:
-    """The bug ``bug_id`` if it exists and ``user`` may see it, else None (treat as 404)."""
-    return db.session.scalar(select(Bug).where(Bug.id == bug_id, visible_bugs_clause(user)))
+def visible_bug(user: Any, bug_id: int, *options: ORMOption) -> Bug | None:
+    """The bug ``bug_id`` if it exists and ``user`` may see it, else None (treat as 404).
+
+    ``options`` are loader options (e.g. ``joinedload(Bug.product)``) for the caller.
+    """
+    return db.session.scalar(select(Bug).where(Bug.id == bug_id, visible_bugs_clause(user))
+                             .options(*options))
 
 
 # -- comments ---------------------------------------------------------------------
@@ -94,7 +99,7 @@ def visible_comments(user: Any, bug: Bug, since_revision: int | None = None) -> 
     if since_revision is not None:
         query = query.where(Comment.revision > since_revision)
     return list(db.session.scalars(query.order_by(Comment.number)
-                                   .options(selectinload(Comment.author))))
+                                   .options(joinedload(Comment.author))))
 
 
 def visible_comment_count(user: Any, bug: Bug) -> int:
@@ -122,7 +127,7 @@ def visible_attachments(user: Any, bug: Bug) -> list[Attachment]:
     """``bug``'s attachments that exist for ``user``, oldest first."""
     return list(db.session.scalars(
         select(Attachment).where(Attachment.bug_id == bug.id, visible_attachments_clause(user))
-        .order_by(Attachment.id).options(selectinload(Attachment.uploader))))
+        .order_by(Attachment.id).options(joinedload(Attachment.uploader))))
 
 
 # -- history ----------------------------------------------------------------------
@@ -140,4 +145,4 @@ def visible_history(user: Any, bug: Bug, since_revision: int | None = None) -> l
     if since_revision is not None:
         query = query.where(BugChange.revision > since_revision)
     return list(db.session.scalars(query.order_by(BugChange.changed_at, BugChange.id)
-                                   .options(selectinload(BugChange.user))))
+                                   .options(joinedload(BugChange.user))))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from bugzot.extensions import db
 from bugzot.models.base import UTCDateTime, utcnow
@@ -24,13 +24,18 @@ class Role(db.Model):
     is_builtin: Mapped[bool] = mapped_column(default=False)
 
     grants: Mapped[list[RolePermission]] = relationship(
-        back_populates="role", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="role", cascade="all, delete-orphan"
     )
+    # Role.permission_names (set below RolePermission): the grants as one
+    # space-separated string, loaded with the logged-in user's role, so that the user
+    # costs one query per request.
 
     @property
     def permissions(self) -> frozenset[str]:
         """The names of the permissions this role holds."""
-        return frozenset(g.permission for g in self.grants)
+        if "grants" in self.__dict__:  # loaded, maybe edited and not yet flushed
+            return frozenset(g.permission for g in self.grants)
+        return frozenset((self.permission_names or "").split())
 
     def __repr__(self) -> str:
         return f"<Role {self.name}>"
@@ -45,6 +50,15 @@ class RolePermission(db.Model):
     permission: Mapped[str] = mapped_column(String(64), primary_key=True)
 
     role: Mapped[Role] = relationship(back_populates="grants")
+
+
+Role.permission_names = column_property(
+    select(func.aggregate_strings(RolePermission.permission, " "))
+    .where(RolePermission.role_id == Role.id)
+    .correlate_except(RolePermission)
+    .scalar_subquery(),
+    deferred=True,  # users shown on a page need no grants; load_user undefers it
+)
 
 
 class User(UserMixin, db.Model):
@@ -64,7 +78,9 @@ class User(UserMixin, db.Model):
     # Bumped on password change / logout-everywhere: old session cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
 
-    role: Mapped[Role] = relationship(lazy="joined")
+    # Loaded on access (a few roles, found in the identity map after the first);
+    # the logged-in user's comes with it (views.accounts.load_user).
+    role: Mapped[Role] = relationship()
 
     def get_id(self) -> str:
         """Flask-Login's session identifier: the id plus the session version."""

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from bugzot.extensions import db, login_manager
 from bugzot.forms import apply_error
@@ -18,7 +19,7 @@ from bugzot.forms.accounts import (
     RegisterForm,
     ResetPasswordForm,
 )
-from bugzot.models import ActivationKey, User
+from bugzot.models import ActivationKey, Role, User
 from bugzot.services import ServiceError, accounts
 
 bp = Blueprint("accounts", __name__)
@@ -180,13 +181,17 @@ def confirm_email(key: str):
     return redirect(url_for("accounts.prefs" if current_user.is_authenticated else "accounts.login"))
 
 
+# The logged-in user's role and its grants come in the same query as the user.
+USER_LOAD = joinedload(User.role).undefer(Role.permission_names)
+
+
 @login_manager.user_loader
 def load_user(session_id: str):
     """Flask-Login: the active user of a session id "<id>:<session_version>"."""
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[USER_LOAD])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

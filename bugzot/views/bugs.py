@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from bugzot import permissions, visibility
@@ -23,16 +24,16 @@ bp = Blueprint("bugs", __name__)
 DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
 
 
-def _visible_bug_or_404(bug_id: int):
-    bug = visibility.visible_bug(current_user, bug_id)
+def _visible_bug_or_404(bug_id: int, *options):
+    bug = visibility.visible_bug(current_user, bug_id, *options)
     if bug is None:
         abort(404, f"Bug {bug_id} does not exist or you may not see it.")
     return bug
 
 
-def _names(items, current: str = "", blank: bool = False) -> list:
-    """Select choices from active catalogue entries, keeping the current value listed."""
-    values = [getattr(i, "value", None) or i.name for i in items if i.is_active]
+def _names(items: list[tuple[str, bool]], current: str = "", blank: bool = False) -> list:
+    """Select choices from (name, is_active) pairs: the active ones, plus the current value."""
+    values = [name for name, active in items if active]
     if current and current not in values:
         values.append(current)
     return ([SelectChoice("", "—")] if blank else []) + values
@@ -52,8 +53,9 @@ def new():
     form = FileBugForm()
     if request.method == "GET":
         form.product.data = product.name
-    form.component.choices = _names(product.components) if product else []
-    form.version.choices = _names(product.versions) if product else []
+    names = bugs.catalogue_names(product.id) if product else {}
+    form.component.choices = _names(names.get("component", []))
+    form.version.choices = _names(names.get("version", []))
     if product and not form.version.choices:
         form.version.choices = [SelectChoice("", "—")]
     if form.validate_on_submit():
@@ -80,6 +82,12 @@ def new():
 
 
 # -- the bug page -------------------------------------------------------------------------
+# What the page shows of the bug itself, loaded with it in one query.
+PAGE_LOADS = tuple(joinedload(relation) for relation in (
+    Bug.product, Bug.component, Bug.version, Bug.milestone,
+    Bug.reporter, Bug.assignee, Bug.qa_contact))
+
+
 def _edit_form(bug, values: dict[str, str], cc: list, form: BugEditForm | None = None
                ) -> BugEditForm:
     """The page's form: current values on GET, choices for the (possibly posted) product."""
@@ -89,14 +97,14 @@ def _edit_form(bug, values: dict[str, str], cc: list, form: BugEditForm | None =
     if form.product.data and form.product.data != product.name:
         product = db.session.scalar(select(Product).where(Product.name == form.product.data)) \
             or product
-    form.product.choices = _names(db.session.scalars(select(Product).order_by(Product.name)),
-                                  values["product"])
-    form.component.choices = _names(product.components, values["component"]
-                                    if product.id == bug.product_id else "")
-    form.version.choices = _names(product.versions, values["version"]
-                                  if product.id == bug.product_id else "", blank=True)
-    form.target_milestone.choices = _names(product.milestones, values["target_milestone"]
-                                           if product.id == bug.product_id else "", blank=True)
+    same = product.id == bug.product_id
+    names = bugs.catalogue_names(product.id)
+    form.product.choices = _names(bugs.product_names(), values["product"])
+    form.component.choices = _names(names["component"], values["component"] if same else "")
+    form.version.choices = _names(names["version"], values["version"] if same else "",
+                                  blank=True)
+    form.target_milestone.choices = _names(names["milestone"], values["target_milestone"]
+                                           if same else "", blank=True)
     form.bug_status.choices = bugs.status_choices(current_user, bug)
     form.removecc.choices = [u.username for u in cc]
     return form
@@ -139,7 +147,7 @@ def _linked(dependson: str, blocked: str) -> dict[str, list]:
 @require(permissions.BUG_VIEW)
 def show(bug_id: int):
     """Everything about one bug, with the edit-and-comment form."""
-    return render_bug(_visible_bug_or_404(bug_id))
+    return render_bug(_visible_bug_or_404(bug_id, *PAGE_LOADS))
 
 
 @bp.post("/bugs/<int:bug_id>")

@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from bugzot import permissions, workflow
 from bugzot.extensions import db
-from bugzot.models import Bug, BugCC, BugChange, Comment, Product, User, utcnow
+from bugzot.models import (
+    Bug, BugCC, BugChange, Comment, Component, Milestone, Product, User, Version, utcnow,
+)
 from bugzot.services import Forbidden, ServiceError, unit_of_work
 from bugzot.services.bugs.fields import (
     EDITABLE_FIELDS,
@@ -363,6 +365,32 @@ def editable_fields(user: Any, bug: Bug) -> set[str]:
             not workflow.is_open(bug.status) and permissions.can(user, permissions.BUG_STATUS)):
         fields |= {"resolution", "dup_id"}
     return fields
+
+
+def product_names() -> list[tuple[str, bool]]:
+    """(name, is_active) of every product, by name: the product choices of the bug form."""
+    return [tuple(row) for row in db.session.execute(
+        select(Product.name, Product.is_active).order_by(Product.name))]
+
+
+def catalogue_names(product_id: int) -> dict[str, list[tuple[str, bool]]]:
+    """(name, is_active) of a product's components, versions and milestones, in the
+    products' display order, fetched in one query: ``{"component": [...], ...}``."""
+    parts = [
+        select(literal("component").label("kind"), Component.name.label("name"),
+               Component.is_active, literal(0).label("sortkey"))
+        .where(Component.product_id == product_id),
+        select(literal("version"), Version.value, Version.is_active, literal(0))
+        .where(Version.product_id == product_id),
+        select(literal("milestone"), Milestone.value, Milestone.is_active, Milestone.sortkey)
+        .where(Milestone.product_id == product_id),
+    ]
+    names: dict[str, list[tuple[str, bool]]] = {"component": [], "version": [], "milestone": []}
+    query = union_all(*parts).subquery()
+    for kind, name, active, _ in db.session.execute(
+            select(query).order_by(query.c.kind, query.c.sortkey, query.c.name)):
+        names[kind].append((name, active))
+    return names
 
 
 def status_choices(user: Any, bug: Bug) -> list[str]:

@@ -144,13 +144,22 @@ def bump(bug: Bug) -> int:
 
 
 # -- values -----------------------------------------------------------------------------
+def dependencies(bug_id: int) -> dict[str, list[int]]:
+    """The ids ``bug_id`` depends on (``"dependson"``) and blocks (``"blocked"``), in one query."""
+    lists: dict[str, list[int]] = {"dependson": [], "blocked": []}
+    for blocked_id, dependson_id in db.session.execute(
+            select(Dependency.blocked_id, Dependency.dependson_id).where(
+                (Dependency.blocked_id == bug_id) | (Dependency.dependson_id == bug_id))):
+        if blocked_id == bug_id:
+            lists["dependson"].append(dependson_id)
+        if dependson_id == bug_id:
+            lists["blocked"].append(blocked_id)
+    return {name: sorted(ids) for name, ids in lists.items()}
+
+
 def dependency_ids(bug_id: int, column: str) -> list[int]:
     """Ids ``bug_id`` depends on (``column="dependson"``) or blocks (``"blocked"``)."""
-    if column == "dependson":
-        query = select(Dependency.dependson_id).where(Dependency.blocked_id == bug_id)
-    else:
-        query = select(Dependency.blocked_id).where(Dependency.dependson_id == bug_id)
-    return sorted(db.session.scalars(query))
+    return dependencies(bug_id)[column]
 
 
 def id_list(ids) -> str:
@@ -159,6 +168,7 @@ def id_list(ids) -> str:
 
 def current_values(bug: Bug) -> dict[str, str]:
     """Every editable field of ``bug`` as the string a form posts."""
+    linked = dependencies(bug.id)
     return {
         "product": bug.product.name,
         "component": bug.component.name,
@@ -174,8 +184,8 @@ def current_values(bug: Bug) -> dict[str, str]:
         "dup_id": str(bug.dup_of_id) if bug.dup_of_id else "",
         "assigned_to": bug.assignee.username if bug.assignee else "",
         "qa_contact": bug.qa_contact.username if bug.qa_contact else "",
-        "dependson": id_list(dependency_ids(bug.id, "dependson")),
-        "blocked": id_list(dependency_ids(bug.id, "blocked")),
+        "dependson": id_list(linked["dependson"]),
+        "blocked": id_list(linked["blocked"]),
     }
 
 
