@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import bindparam, false, or_, select, true
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnElement
@@ -71,7 +71,7 @@ def visible_comments_clause(user: Any) -> ColumnElement[bool]:
     Combine with ``visible_bugs_clause`` when the query is not already limited to
     visible bugs.
     """
-    return true() if sees_private(user) else Comment.is_private.is_(False)
+    return _public_unless(Comment.is_private, sees_private(user))
 
 
 def readable_comments_clause(user: Any) -> ColumnElement[bool]:
@@ -95,11 +95,8 @@ def can_read_comment(user: Any, comment: Comment) -> bool:
 
 def visible_comments(user: Any, bug: Bug, since_revision: int | None = None) -> list[Comment]:
     """``bug``'s comments that exist for ``user``, oldest first (optionally only newer ones)."""
-    query = select(Comment).where(Comment.bug_id == bug.id, visible_comments_clause(user))
-    if since_revision is not None:
-        query = query.where(Comment.revision > since_revision)
-    return list(db.session.scalars(query.order_by(Comment.number)
-                                   .options(joinedload(Comment.author))))
+    return list(db.session.scalars(_COMMENTS[sees_private(user)], {
+        "bug_id": bug.id, "since": -1 if since_revision is None else since_revision}))
 
 
 def visible_comment_count(user: Any, bug: Bug) -> int:
@@ -111,7 +108,7 @@ def visible_comment_count(user: Any, bug: Bug) -> int:
 # -- attachments ------------------------------------------------------------------
 def visible_attachments_clause(user: Any) -> ColumnElement[bool]:
     """WHERE clause on ``Attachment``: the attachments that exist for ``user``."""
-    return true() if sees_private(user) else Attachment.is_private.is_(False)
+    return _public_unless(Attachment.is_private, sees_private(user))
 
 
 def can_see_attachment(user: Any, attachment: Attachment | None) -> bool:
@@ -125,9 +122,7 @@ def can_see_attachment(user: Any, attachment: Attachment | None) -> bool:
 
 def visible_attachments(user: Any, bug: Bug) -> list[Attachment]:
     """``bug``'s attachments that exist for ``user``, oldest first."""
-    return list(db.session.scalars(
-        select(Attachment).where(Attachment.bug_id == bug.id, visible_attachments_clause(user))
-        .order_by(Attachment.id).options(joinedload(Attachment.uploader))))
+    return list(db.session.scalars(_ATTACHMENTS[sees_private(user)], {"bug_id": bug.id}))
 
 
 # -- history ----------------------------------------------------------------------
@@ -136,13 +131,32 @@ def visible_history_clause(user: Any) -> ColumnElement[bool]:
 
     Rows about private comments or attachments carry ``is_private``.
     """
-    return true() if sees_private(user) else BugChange.is_private.is_(False)
+    return _public_unless(BugChange.is_private, sees_private(user))
 
 
 def visible_history(user: Any, bug: Bug, since_revision: int | None = None) -> list[BugChange]:
     """``bug``'s history rows ``user`` may see, oldest first (optionally only newer ones)."""
-    query = select(BugChange).where(BugChange.bug_id == bug.id, visible_history_clause(user))
-    if since_revision is not None:
-        query = query.where(BugChange.revision > since_revision)
-    return list(db.session.scalars(query.order_by(BugChange.changed_at, BugChange.id)
-                                   .options(joinedload(BugChange.user))))
+    return list(db.session.scalars(_HISTORY[sees_private(user)], {
+        "bug_id": bug.id, "since": -1 if since_revision is None else since_revision}))
+
+
+# -- the per-bug lists, built once for each answer of sees_private ------------------
+# (Building a statement per call costs more Python time than running it.)
+def _public_unless(is_private: Any, sees_private_rows: bool) -> ColumnElement[bool]:
+    """The one rule for private comments, attachments and history rows."""
+    return true() if sees_private_rows else is_private.is_(False)
+
+
+_BUG_ID, _SINCE = bindparam("bug_id"), bindparam("since")
+_COMMENTS = {private: select(Comment).where(
+    Comment.bug_id == _BUG_ID, Comment.revision > _SINCE,
+    _public_unless(Comment.is_private, private))
+    .order_by(Comment.number).options(joinedload(Comment.author)) for private in (True, False)}
+_ATTACHMENTS = {private: select(Attachment).where(
+    Attachment.bug_id == _BUG_ID, _public_unless(Attachment.is_private, private))
+    .order_by(Attachment.id).options(joinedload(Attachment.uploader)) for private in (True, False)}
+_HISTORY = {private: select(BugChange).where(
+    BugChange.bug_id == _BUG_ID, BugChange.revision > _SINCE,
+    _public_unless(BugChange.is_private, private))
+    .order_by(BugChange.changed_at, BugChange.id).options(joinedload(BugChange.user))
+    for private in (True, False)}

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from bugzot import permissions, workflow
@@ -144,12 +144,14 @@ def bump(bug: Bug) -> int:
 
 
 # -- values -----------------------------------------------------------------------------
+_DEPENDENCIES = select(Dependency.blocked_id, Dependency.dependson_id).where(
+    (Dependency.blocked_id == bindparam("bug_id")) | (Dependency.dependson_id == bindparam("bug_id")))
+
+
 def dependencies(bug_id: int) -> dict[str, list[int]]:
     """The ids ``bug_id`` depends on (``"dependson"``) and blocks (``"blocked"``), in one query."""
     lists: dict[str, list[int]] = {"dependson": [], "blocked": []}
-    for blocked_id, dependson_id in db.session.execute(
-            select(Dependency.blocked_id, Dependency.dependson_id).where(
-                (Dependency.blocked_id == bug_id) | (Dependency.dependson_id == bug_id))):
+    for blocked_id, dependson_id in db.session.execute(_DEPENDENCIES, {"bug_id": bug_id}):
         if blocked_id == bug_id:
             lists["dependson"].append(dependson_id)
         if dependson_id == bug_id:
