@@ -9,6 +9,11 @@ migration 0003), one entry per bug:
 * SQLite: an FTS5 table (rowid = bug id) with the columns summary, description,
   comments and private; ranked with ``bm25``.
 
+On PostgreSQL the index row also holds copies of the bug's filter columns (status,
+is_private, reporter_id, product_id; migration 0004): ``on_index`` rewrites a
+WHERE clause on ``bugs`` onto them, so a search filters and counts its matches
+without visiting ``bugs`` once per match.
+
 Users who may not see private comments (``visibility.sees_private``) are matched
 against the public text only, and private text does not influence their ranking,
 so a word that appears only in a private comment never finds the bug for them.
@@ -22,13 +27,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import ColumnElement, Subquery, visitors
+from sqlalchemy.sql.elements import ColumnClause
 
+from bugzot.models import Bug
 from bugzot.visibility import sees_private
 
 _PG = sa.table("bug_search", sa.column("bug_id", sa.Integer),
                sa.column("public_tsv", postgresql.TSVECTOR),
-               sa.column("all_tsv", postgresql.TSVECTOR))
+               sa.column("all_tsv", postgresql.TSVECTOR),
+               # copies of the bug's columns of the same names (migration 0004)
+               sa.column("status", sa.String), sa.column("is_private", sa.Boolean),
+               sa.column("reporter_id", sa.Integer), sa.column("product_id", sa.Integer))
+_FILTER_COLUMNS = frozenset(("status", "is_private", "reporter_id", "product_id"))
 _SQLITE = sa.table("bug_search", sa.column("rowid", sa.Integer))
 _SQLITE_PUBLIC = "{summary description comments}"
 # bm25 column weights: summary, description, comments, private.
@@ -45,20 +56,45 @@ class Window:
     bound: tuple[float, int] | None = None
 
 
-def matches(dialect: str, user: Any, words: tuple[str, ...], window: Window | None = None
-            ) -> Subquery:
+def on_index(dialect: str, clause: ColumnElement[bool]) -> ColumnElement[bool] | None:
+    """``clause`` (a WHERE clause on ``bugs``) evaluated on the index row's copies of the
+    bug's columns, or None when it needs a column the index does not copy (or on SQLite)."""
+    if dialect != "postgresql":
+        return None
+    missing = []
+
+    def copy_of(element: Any, **_: Any) -> Any:
+        if isinstance(element, ColumnClause) and getattr(element, "table", None) is Bug.__table__:
+            if element.name in _FILTER_COLUMNS:
+                return _PG.c[element.name]
+            missing.append(element.name)
+        return None
+
+    rewritten = visitors.replacement_traverse(clause, {}, copy_of)
+    return None if missing else rewritten
+
+
+def matches(dialect: str, user: Any, words: tuple[str, ...], window: Window | None = None,
+            where: list[ColumnElement[bool]] | None = None, counted: bool = False) -> Subquery:
     """A subquery (``bug_id``, ``rank``) of the bugs whose text ``user`` may read
     contains every word; a higher ``rank`` is a better match. With a ``window``,
-    only that many, ranked inside the index table before any join."""
+    only that many, ranked inside the index table before any join. ``where``: clauses
+    made by ``on_index``; ``counted`` adds ``total``, the number of matches before the
+    window is cut (one scan ranks and counts)."""
     private = sees_private(user)
     stmt = _postgres(words, private) if dialect == "postgresql" else _sqlite(words, private)
+    if where:
+        stmt = stmt.where(*where)
+    bug_id, rank = stmt.selected_columns.bug_id, stmt.selected_columns.rank
+    descending = window is None or window.descending
+    order = (rank.desc(), bug_id.desc()) if descending else (rank.asc(), bug_id.asc())
+    if counted:  # ordered like the window, so the rows counted are narrow (rank, not text)
+        stmt = stmt.add_columns(sa.func.count().over(order_by=order, rows=(None, None)).label("total"))
     if window is not None:
-        bug_id, rank = stmt.selected_columns.bug_id, stmt.selected_columns.rank
         if window.bound is not None:
             key = sa.tuple_(rank, bug_id)
             bound = sa.tuple_(sa.literal(window.bound[0], sa.Float), sa.literal(window.bound[1]))
             stmt = stmt.where(key < bound if window.descending else key > bound)
-        order = (rank.desc(), bug_id.desc()) if window.descending else (rank.asc(), bug_id.asc())
         stmt = stmt.order_by(*order).limit(window.size)
     return stmt.subquery("fts")
 

@@ -119,13 +119,26 @@ def _conditions(q: BugQuery, user: Any) -> list[Any]:
     return where
 
 
-def filtered(q: BugQuery, user: Any, columns: Sequence[Any], window: fts.Window | None = None
-             ) -> tuple[sa.Select, Any]:
-    """SELECT ``columns`` FROM the filtered bugs; also returns the text-match subquery."""
-    stmt = sa.select(*columns).select_from(Bug).where(*_conditions(q, user))
+def _on_index(q: BugQuery, conditions: list[Any]) -> list[Any] | None:
+    """``conditions`` rewritten onto the full-text index row (see ``fts.on_index``), when
+    ``q`` searches text and every condition can be; else None."""
+    if not q.words:
+        return None
+    dialect = _dialect()
+    index = [fts.on_index(dialect, clause) for clause in conditions]
+    return None if any(clause is None for clause in index) else index
+
+
+def filtered(q: BugQuery, user: Any, columns: Sequence[Any], window: fts.Window | None = None,
+             conditions: list[Any] | None = None, index: list[Any] | None = None,
+             counted: bool = False) -> tuple[sa.Select, Any]:
+    """SELECT ``columns`` FROM the filtered bugs; also returns the text-match subquery.
+    ``index``: the conditions on the index row too, so a window holds only bugs that pass."""
+    conditions = _conditions(q, user) if conditions is None else conditions
+    stmt = sa.select(*columns).select_from(Bug).where(*conditions)
     match = None
     if q.words:
-        match = fts.matches(_dialect(), user, q.words, window)
+        match = fts.matches(_dialect(), user, q.words, window, index, counted)
         stmt = stmt.join(match, match.c.bug_id == Bug.id)
     return stmt, match
 
@@ -174,12 +187,15 @@ def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
     return value, bug_id
 
 
-def _list_statement(q: BugQuery, user: Any, window: fts.Window | None = None
+def _list_statement(q: BugQuery, user: Any, conditions: list[Any], window: fts.Window | None = None,
+                    index: list[Any] | None = None, counted: bool = False
                     ) -> tuple[sa.Select, Any, type]:
-    """The unpaginated list query of ``q`` with its sort expression and cursor kind."""
-    stmt, match = filtered(q, user, LIST_COLUMNS, window)
+    """The unpaginated list query of ``q`` with its sort expression and cursor kind
+    (``counted``: and the window's ``total``)."""
+    stmt, match = filtered(q, user, LIST_COLUMNS, window, conditions, index, counted)
     expr, kind = _sort(q, match)
-    return with_names(stmt).add_columns(expr.label("sort_value")), expr, kind
+    stmt = with_names(stmt).add_columns(expr.label("sort_value"))
+    return (stmt.add_columns(match.c.total) if counted else stmt), expr, kind
 
 
 def _page(stmt: sa.Select, expr: Any, kind: type, cursor: str | None, descending: bool,
@@ -199,17 +215,20 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
     backwards = q.before is not None
     descending = q.descending != backwards  # walking backwards flips the order ...
     cursor = q.before or q.after
+    conditions = _conditions(q, user)
+    index = _on_index(q, conditions)
     window, total = None, None
     if q.sort == RELEVANCE:
         # Rank inside the index table and join only the best matches (a few pages' worth):
-        # ranking never needs the bugs table. Only when the filters leave too few of
-        # them is everything ranked and joined.
+        # ranking never needs the bugs table. When the filters can be checked in the index
+        # table too (``index``), the window holds only bugs that pass and also counts them;
+        # otherwise, if the filters leave too few of its bugs, everything is ranked and joined.
         bound = decode_cursor(cursor, float) if cursor else None
         window = fts.Window(max(RANK_WINDOW, 4 * (q.limit + 1)), descending, bound)
-    rows = _rows(q, user, cursor, descending, window)
-    if window is not None and len(rows) <= q.limit:
+    rows = _rows(q, user, conditions, cursor, descending, window, index)
+    if window is not None and index is None and len(rows) <= q.limit:
         total = rows[0].total if rows else None
-        rows = _rows(q, user, cursor, descending, with_count=total is None)
+        rows = _rows(q, user, conditions, cursor, descending, with_count=total is None)
     more = len(rows) > q.limit
     rows = rows[:q.limit]
     if backwards:
@@ -221,23 +240,32 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
     if total is None and rows:
         total = rows[0].total
     if total is None:  # no rows: none match, unless a cursor skipped past them
-        total = db.session.scalar(_count_statement(q, user)) if cursor else 0
+        total = db.session.scalar(_count_statement(q, user, conditions, index)) if cursor else 0
     total, capped = _capped(total)
     return Page(rows, last if has_next else None, first if has_prev else None, total, capped)
 
 
-def _rows(q: BugQuery, user: Any, cursor: str | None, descending: bool,
-          window: fts.Window | None = None, with_count: bool = True) -> list[Any]:
-    """Up to ``q.limit + 1`` list rows beyond ``cursor`` (each with the capped count)."""
-    stmt, expr, kind = _list_statement(q, user, window)
-    if with_count:  # an uncorrelated subquery: no extra round trip, and it runs once
-        stmt = stmt.add_columns(_count_statement(q, user).scalar_subquery().label("total"))
+def _rows(q: BugQuery, user: Any, conditions: list[Any], cursor: str | None, descending: bool,
+          window: fts.Window | None = None, index: list[Any] | None = None,
+          with_count: bool = True) -> list[Any]:
+    """Up to ``q.limit + 1`` list rows beyond ``cursor`` (each with the count)."""
+    counted = with_count and index is not None and window is not None and window.bound is None
+    stmt, expr, kind = _list_statement(q, user, conditions, window, index, counted)
+    if with_count and not counted:  # an uncorrelated subquery: no extra round trip, runs once
+        stmt = stmt.add_columns(
+            _count_statement(q, user, conditions, index).scalar_subquery().label("total"))
     return _page(stmt, expr, kind, cursor, descending, q.limit + 1)
 
 
-def _count_statement(q: BugQuery, user: Any) -> sa.Select:
-    """SELECT the number of matching bugs, counting at most ``COUNT_CAP + 1``."""
-    stmt, _ = filtered(q, user, (Bug.id,))
+def _count_statement(q: BugQuery, user: Any, conditions: list[Any] | None = None,
+                     index: list[Any] | None = None) -> sa.Select:
+    """SELECT the number of matching bugs, counting at most ``COUNT_CAP + 1`` (in the
+    full-text index table alone when ``index`` gives the conditions there)."""
+    if index is not None:
+        match = fts.matches(_dialect(), user, q.words, where=index)
+        stmt = sa.select(match.c.bug_id)
+    else:
+        stmt, _ = filtered(q, user, (Bug.id,), conditions=conditions)
     return sa.select(sa.func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
 
 
@@ -252,7 +280,7 @@ def count(q: BugQuery, user: Any) -> tuple[int, bool]:
 
 def iter_rows(q: BugQuery, user: Any, max_rows: int, chunk: int = 500) -> Iterator[Any]:
     """Every row of ``q`` from its cursor on, in sort order (at most ``max_rows``)."""
-    stmt, expr, kind = _list_statement(q, user)
+    stmt, expr, kind = _list_statement(q, user, _conditions(q, user))
     cursor, sent = q.after, 0
     while sent < max_rows:
         rows = _page(stmt, expr, kind, cursor, q.descending, min(chunk, max_rows - sent))
