@@ -55,7 +55,7 @@ def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, mak
     page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
     assert "reply 14" in page and "cc4" in page
     assert _queries(client, f"/bugs/{bug.id}") == few
-    # The budget: the user with their grants, the bug with its names and people,
-    # comments with authors, dependencies, the product's catalogue, product names,
-    # attachments, history, duplicates, CC, saved searches for the navigation.
+    # The budget: the user with their grants, the bug with its catalogue names, its
+    # people, comments with authors, dependencies, CC, product names with the product's
+    # catalogue, attachments, history, duplicates with linked bugs, saved searches.
     assert few <= 11

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from bugzot.extensions import db, login_manager
@@ -181,8 +182,9 @@ def confirm_email(key: str):
     return redirect(url_for("accounts.prefs" if current_user.is_authenticated else "accounts.login"))
 
 
-# The logged-in user's role and its grants come in the same query as the user.
-USER_LOAD = joinedload(User.role).undefer(Role.permission_names)
+# The logged-in user with their role and its grants, in one query built once.
+_LOGGED_IN = select(User).where(User.id == bindparam("user_id")).options(
+    joinedload(User.role).undefer(Role.permission_names))
 
 
 @login_manager.user_loader
@@ -191,7 +193,7 @@ def load_user(session_id: str):
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id), options=[USER_LOAD])
+    user = db.session.scalar(_LOGGED_IN, {"user_id": int(user_id)})
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

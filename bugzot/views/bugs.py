@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -18,7 +18,6 @@ from bugzot.models import Bug, Comment, Product
 from bugzot.permissions import require
 from bugzot.services import ServiceError, attachments, bugs
 from bugzot.services.bugs.fields import EDITABLE_FIELDS, HISTORY_LABELS, current_values
-from bugzot.services.bugs.relations import duplicates_of
 
 bp = Blueprint("bugs", __name__)
 DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
@@ -126,21 +125,24 @@ def render_bug(bug, form: BugEditForm | None = None, *, conflict: dict | None = 
         readable={c.id for c in comments if visibility.can_read_comment(user, c)},
         attachments=visibility.visible_attachments(user, bug),
         history=visibility.visible_history(user, bug), labels=HISTORY_LABELS,
-        cc=cc, duplicates=duplicates_of(user, bug),
-        **_linked(values["dependson"], values["blocked"]),
+        cc=cc, **_related(bug, values["dependson"], values["blocked"]),
         upload=UploadForm(formdata=None), hide_form=HideCommentForm(),
         conflict=conflict, render_comment=render_comment,
         draft_clear=session.pop(DRAFT_CLEAR, None)), status
 
 
-def _linked(dependson: str, blocked: str) -> dict[str, list]:
-    """(id, visible bug or None) pairs for the two dependency lists, in one query."""
+def _related(bug, dependson: str, blocked: str) -> dict[str, list]:
+    """In one query, the visible duplicates of ``bug`` (``duplicates``) and (id, visible
+    bug or None) pairs for its two dependency lists (``dependson``, ``blocked``)."""
     lists = {"dependson": [int(i) for i in dependson.split(", ") if i],
              "blocked": [int(i) for i in blocked.split(", ") if i]}
     ids = lists["dependson"] + lists["blocked"]
-    seen = {b.id: b for b in db.session.scalars(select(Bug).where(
-        Bug.id.in_(ids), visibility.visible_bugs_clause(current_user)))} if ids else {}
-    return {name: [(i, seen.get(i)) for i in items] for name, items in lists.items()}
+    wanted = or_(Bug.dup_of_id == bug.id, Bug.id.in_(ids)) if ids else Bug.dup_of_id == bug.id
+    found = db.session.scalars(select(Bug).where(
+        wanted, visibility.visible_bugs_clause(current_user)).order_by(Bug.id)).all()
+    seen = {b.id: b for b in found}
+    return {"duplicates": [b for b in found if b.dup_of_id == bug.id],
+            **{name: [(i, seen.get(i)) for i in items] for name, items in lists.items()}}
 
 
 @bp.get("/bugs/<int:bug_id>")

@@ -52,12 +52,6 @@ def record_duplicate(user: Any, bug: Bug, original_id: int) -> None:
                            created_at=utcnow()))
 
 
-def duplicates_of(user: Any, bug: Bug) -> list[Bug]:
-    """The bugs marked as duplicates of ``bug`` that ``user`` may see."""
-    return list(db.session.scalars(select(Bug).where(
-        Bug.dup_of_id == bug.id, visibility.visible_bugs_clause(user)).order_by(Bug.id)))
-
-
 # -- dependencies -----------------------------------------------------------------------
 def _ids(text: str) -> set[int]:
     return {int(x) for x in text.replace(",", " ").split()}
