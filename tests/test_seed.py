@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from bugzot.extensions import db
@@ -38,7 +39,7 @@ def test_seeding_twice_adds_and_reuses_users(app):
     from bugzot.services.seed import seed
 
     first = seed(30, 1, users=5, batch_size=7)
-    second = seed(20, 2, users=5, batch_size=7, workers=2)
+    second = seed(20, 2, users=5, batch_size=7, rebuild_indexes=False)
     assert (first.bugs, first.comments, second.bugs, second.comments) == (30, 30, 20, 40)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)
                              .where(User.username.like("seed%"))) == 5
@@ -49,3 +50,92 @@ def test_seed_refuses_nonsense(app, runner):
     assert runner.invoke(args=["seed", "--bugs", "5", "--comments-per-bug", "0"]).exit_code != 0
     assert runner.invoke(args=["seed", "--bugs", "-1"]).exit_code != 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Bug)) == 0
+
+
+# -- the full-text index and the schema after a seed -----------------------------------
+TABLES = ("bugs", "comments", "bug_cc", "bug_search")
+PG_SCHEMA = """
+    SELECT 'index ' || pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN {tables}
+    UNION ALL
+    SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE conrelid IN {tables} OR confrelid IN {tables}
+    UNION ALL
+    SELECT 'trigger ' || tgrelid::regclass::text || ' ' || tgname || ' ' || tgenabled::text
+    FROM pg_trigger WHERE tgrelid IN {tables} AND NOT tgisinternal
+    ORDER BY 1
+""".format(tables="(SELECT to_regclass(t) FROM unnest(CAST(:tables AS text[])) AS t)")
+
+
+def schema(backend: str) -> list[str]:
+    """Indexes, constraints and trigger states of the tables the seed fills."""
+    if backend == "postgresql":
+        return list(db.session.scalars(sa.text(PG_SCHEMA), {"tables": list(TABLES)}))
+    return [f"{name} {sql}" for name, sql in db.session.execute(sa.text(
+        "SELECT name, sql FROM sqlite_master ORDER BY name"))]
+
+
+def found(word: str) -> set[int]:
+    """Ids of the bugs the full-text search finds ``word`` in (as the seeded Employee)."""
+    from bugzot.search import fts
+
+    employee = db.session.scalar(sa.select(User).where(User.username == "seed0001"))
+    match = fts.matches(db.engine.dialect.name, employee, (word,))
+    return set(db.session.scalars(sa.select(match.c.bug_id)))
+
+
+def index_rows(backend: str) -> list[tuple]:
+    """The full-text index, comparable across backends' row types."""
+    if backend == "postgresql":
+        return [tuple(r) for r in db.session.execute(sa.text(
+            "SELECT bug_id, public_tsv::text, all_tsv::text FROM bug_search ORDER BY bug_id"))]
+    return [tuple(r) for r in db.session.execute(sa.text(
+        "SELECT rowid, summary, description, comments, private FROM bug_search ORDER BY rowid"))]
+
+
+@pytest.mark.parametrize("rebuild", [True, False])
+def test_seed_indexes_every_bug_and_leaves_the_schema_as_migrated(app, backend, rebuild):
+    from bugzot.services.seed import seed
+
+    before = schema(backend)
+    seed(60, 3, users=5, batch_size=25, rare_word="zyzzyva", rare_percent=20,
+         private_percent=30, rebuild_indexes=rebuild)
+    db.session.commit()
+    assert schema(backend) == before  # triggers enabled, indexes and foreign keys as migrated
+    with_word = set(db.session.scalars(sa.select(Comment.bug_id).where(
+        Comment.number == 0, Comment.body.contains("zyzzyva"))))
+    assert with_word and found("zyzzyva") == with_word
+    ids = list(db.session.scalars(sa.select(Bug.id).order_by(Bug.id)))
+    seeded = index_rows(backend)
+    assert [row[0] for row in seeded] == ids
+    if backend == "postgresql":  # the same rows the migration's own function computes
+        db.session.execute(sa.text("SELECT bugzot_fts_refresh(:ids)"), {"ids": ids})
+        assert index_rows(backend) == seeded
+        assert any(row[2] for row in seeded)  # private comments went to all_tsv
+
+
+def test_bugs_filed_after_a_seed_are_indexed(app, make_bug):
+    from bugzot.services.seed import seed
+
+    seed(40, 2, users=5, batch_size=15, rebuild_indexes=True)
+    bug = make_bug(summary="Wombat printer", description="the ocelot report")
+    assert found("wombat") == {bug.id} and found("ocelot") == {bug.id}
+
+
+@pytest.mark.parametrize("rebuild", [True, False])
+def test_a_failed_seed_leaves_nothing_behind(app, backend, make_bug, rebuild):
+    from bugzot.services.seed import seed
+
+    before = schema(backend)
+
+    def fail(done: int) -> None:
+        if done >= 20:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        seed(50, 3, users=5, batch_size=10, rebuild_indexes=rebuild, progress=fail)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bug)) == 0
+    assert index_rows(backend) == []
+    assert schema(backend) == before
+    bug = make_bug(summary="Wombat printer", description="the ocelot report")
+    assert found("wombat") == {bug.id} and found("ocelot") == {bug.id}

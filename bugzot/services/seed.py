@@ -1,27 +1,35 @@
 """Fast synthetic data for benchmarks and demos: ``flask --app bugzot seed``.
 
-Rows are generated in Python from small pre-built text pools and written in
-batches: ``COPY ... FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite. The
-full-text index is kept current by the database triggers of migration 0003
-(statement-level on PostgreSQL, so one COPY costs one index refresh).
-Each batch is one transaction. Bug ids are reserved from the sequence on
-PostgreSQL, so seeding can run next to a live site.
+Rows are generated in Python from small pre-built text pools (a helper thread
+builds the next batch while the database writes this one) and written in batches:
+``COPY ... FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite. The whole seed
+is one transaction: if it fails, nothing of it remains.
+
+On SQLite the row triggers of migration 0003 keep the full-text index current.
+On PostgreSQL the seed puts its tables in bulk mode inside that transaction: the
+full-text insert triggers are disabled and ``bugzot_fts_refresh`` (the migration's
+own function) indexes each batch once, set-based; a large seed (at least as many
+bugs as the database holds) also drops the foreign keys and non-unique indexes of
+the tables it fills and re-creates them from their live definitions at the end,
+several times cheaper than maintaining them row by row. Being DDL in the seed's
+transaction, none of it is ever visible to other sessions and a failure rolls all
+of it back. The price: other writers wait for the seed, and a large seed also
+blocks readers of the tables it fills.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import random
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, select, text
 
 from bugzot import permissions, workflow
 from bugzot.extensions import db
@@ -48,6 +56,10 @@ _WORDS = (
     "screen resolution theme icon toolbar status progress spinner update install uninstall "
     "permission role account profile avatar calendar timezone date format number currency"
 ).split()
+# PostgreSQL bulk mode: the triggers that bugzot_fts_refresh stands in for, and the
+# tables whose foreign keys and non-unique indexes a large seed re-creates at the end.
+FTS_INSERT_TRIGGERS = (("bugs", "bug_search_bugs_ins"), ("comments", "bug_search_comments_ins"))
+FILLED_TABLES = ("bugs", "comments", "bug_cc", "bug_search")
 _VERBS = ("saving", "opening", "closing", "editing", "deleting", "sorting", "filtering",
           "printing", "exporting", "importing", "syncing", "resizing", "searching", "loading")
 _PROBLEMS = ("crashes", "hangs", "is slow", "shows garbage", "loses data", "fails silently",
@@ -83,7 +95,7 @@ class _Pools:
 
 @dataclass(frozen=True)
 class _Spec:
-    """What every batch needs to generate its rows (shared read-only by the workers)."""
+    """What every batch needs to generate its rows."""
 
     comments_per_bug: int
     catalogue: list[tuple[int, int, list[int], int | None]]
@@ -99,14 +111,15 @@ class _Spec:
 def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
          rare_percent: float = 1.0, private_percent: float = 5.0, random_seed: int = 1,
          batch_size: int = 10_000, users: int = 200, password: str = "seed-password",
-         workers: int | None = None, progress: Callable[[int], None] | None = None) -> SeedResult:
+         rebuild_indexes: bool | None = None,
+         progress: Callable[[int], None] | None = None) -> SeedResult:
     """Add ``bugs`` bugs with ``comments_per_bug`` comments each (the first is the description).
 
     ``rare_percent`` of the descriptions contain ``rare_word`` (for search benchmarks);
-    ``private_percent`` of the other comments are private. On PostgreSQL ``workers``
-    connections (default: one per CPU) write batches in parallel: most of the cost is
-    the database's own work (foreign keys, indexes, to_tsvector), which then runs on
-    every core. Each batch is one transaction.
+    ``private_percent`` of the other comments are private. The bugs are one transaction.
+    ``rebuild_indexes`` (PostgreSQL): drop the foreign keys and non-unique indexes of the
+    filled tables for the load and re-create them at the end; by default when the seed
+    at least doubles the bugs, since re-creating costs as much as the tables hold.
     """
     if bugs < 0 or comments_per_bug < 1 or batch_size < 1:
         raise ServiceError("Give at least 0 bugs, 1 comment per bug (the description) and "
@@ -118,36 +131,74 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     spec = _Spec(comments_per_bug, catalogue, people, _Pools(rng), rare_word, rare_percent / 100,
                  private_percent / 100, random_seed, engine.dialect.name)
     sizes = [min(batch_size, bugs - start) for start in range(0, bugs, batch_size)]
-    if spec.dialect != "postgresql":
-        workers = 1  # SQLite has one writer at a time
-    workers = max(1, min(workers or os.cpu_count() or 1, len(sizes) or 1))
+    postgres = spec.dialect == "postgresql"
     done = comments = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(_write_batch, engine, spec, number, size)
-                for number, size in enumerate(sizes)]
-        for job in as_completed(jobs):
-            written_bugs, written_comments = job.result()
-            done += written_bugs
+    with engine.begin() as conn, ThreadPoolExecutor(max_workers=1) as helper:
+        restore = _bulk_mode(conn, bugs, rebuild_indexes) if postgres else None
+        blocks = _id_blocks(conn, sizes)
+        pending = helper.submit(_batch, next(blocks), spec, 0) if sizes else None
+        for number in range(len(sizes)):
+            ids, written_comments, tables = pending.result()
+            if number + 1 < len(sizes):  # the helper builds the next batch meanwhile
+                pending = helper.submit(_batch, next(blocks), spec, number + 1)
+            _write(conn, tables)
+            if postgres:
+                conn.execute(text("SELECT bugzot_fts_refresh(:ids)"), {"ids": ids})
+            done += len(ids)
             comments += written_comments
             if progress:
                 progress(done)
-    if spec.dialect == "postgresql":
+        if restore:
+            restore()
+    if postgres:
         # Fresh planner statistics, or the first queries plan for empty tables.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE bugs, comments, bug_cc, bug_search"))
     return SeedResult(done, comments, time.perf_counter() - started, logins)
 
 
-def _write_batch(engine: Engine, spec: _Spec, number: int, size: int) -> tuple[int, int]:
-    """Generate and insert batch ``number`` in its own transaction; (bugs, comments) written."""
-    rng = random.Random(f"{spec.random_seed}:{number}")
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL synchronous_commit = off"))  # regenerable data
-        ids = _reserve_ids(conn, size)
-        bug_rows, comment_rows, cc_rows = _generate(ids, spec, rng)
-        _write(conn, bug_rows, comment_rows, cc_rows)
-    return len(bug_rows), len(comment_rows)
+def _bulk_mode(conn: Connection, bugs: int, rebuild: bool | None) -> Callable[[], None]:
+    """Prepare ``conn``'s transaction for a bulk load; returns what undoes it before commit.
+
+    All of it is DDL inside the seed's transaction, so other sessions never see it and
+    a rollback undoes it. Indexes and foreign keys are re-created from the definitions
+    the database reports, so the end state is the migrated schema.
+    """
+    for setting in ("synchronous_commit = off",  # regenerable data
+                    "jit = off",  # compiling costs more than it saves before ANALYZE
+                    "maintenance_work_mem = '256MB'"):  # index builds sort in memory
+        conn.execute(text(f"SET LOCAL {setting}"))
+    for table, trigger in FTS_INSERT_TRIGGERS:
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+    if rebuild is None:
+        rebuild = bugs >= max(1, conn.scalar(text("SELECT count(*) FROM bugs")))
+    keys, indexes = [], []
+    if rebuild:
+        tables = {"tables": list(FILLED_TABLES)}
+        filled = "(SELECT to_regclass(name) FROM unnest(CAST(:tables AS text[])) AS name)"
+        keys = conn.execute(text(
+            "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+            f"FROM pg_constraint WHERE contype = 'f' AND conrelid IN {filled} ORDER BY oid"),
+            tables).all()
+        indexes = conn.execute(text(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            f"WHERE indrelid IN {filled} AND NOT indisunique AND NOT EXISTS "
+            "(SELECT FROM pg_constraint WHERE conindid = indexrelid) ORDER BY indexrelid"),
+            tables).all()
+    for table, name, _ in keys:
+        conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+    if indexes:
+        conn.execute(text("DROP INDEX " + ", ".join(name for name, _ in indexes)))
+
+    def restore() -> None:
+        for _, definition in indexes:
+            conn.execute(text(definition))
+        for table, name, definition in keys:
+            conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
+        for table, trigger in FTS_INSERT_TRIGGERS:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+
+    return restore
 
 
 def _ensure_catalogue_and_users(count: int, password: str, rng: random.Random):
@@ -180,25 +231,41 @@ def _ensure_catalogue_and_users(count: int, password: str, rng: random.Random):
                                       for c in COMPONENTS]
                 product.versions = [Version(value=v) for v in VERSIONS]
                 db.session.add(product)
-    employees = [u.id for u in people if u.role.name != permissions.REPORTER]
-    catalogue = []
-    for product in db.session.scalars(select(Product).where(Product.name.in_(PRODUCTS))):
-        versions = [v.id for v in product.versions]
-        for comp in product.components:
-            catalogue.append((product.id, comp.id, versions, comp.default_assignee_id))
-    # One login per role, to try the site (or benchmark it) as that kind of user.
-    logins = {u.role.name: u.username for u in reversed(people)}
-    return catalogue, ([u.id for u in people], employees), logins
+        # Read inside the unit of work: its commit leaves no transaction whose locks
+        # the seed's bulk-mode DDL would wait for.
+        employees = [u.id for u in people if u.role.name != permissions.REPORTER]
+        catalogue = []
+        for product in db.session.scalars(select(Product).where(Product.name.in_(PRODUCTS))):
+            versions = [v.id for v in product.versions]
+            for comp in product.components:
+                catalogue.append((product.id, comp.id, versions, comp.default_assignee_id))
+        # One login per role, to try the site (or benchmark it) as that kind of user.
+        logins = {u.role.name: u.username for u in reversed(people)}
+        everyone = [u.id for u in people]
+    return catalogue, (everyone, employees), logins
 
 
-def _reserve_ids(conn: Connection, n: int) -> list[int]:
-    """``n`` fresh bug ids (from the sequence on PostgreSQL, after max(id) on SQLite)."""
+def _id_blocks(conn: Connection, sizes: list[int]) -> Iterator[list[int]]:
+    """Fresh bug ids for each batch: from the sequence on PostgreSQL, after max(id) on SQLite."""
     if conn.dialect.name == "postgresql":
-        return list(conn.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('bugs', 'id')) FROM generate_series(1, :n)"),
-            {"n": n}))
+        for size in sizes:
+            yield list(conn.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('bugs', 'id')) FROM generate_series(1, :n)"),
+                {"n": size}))
+        return
     start = (conn.scalar(text("SELECT max(id) FROM bugs")) or 0) + 1
-    return list(range(start, start + n))
+    for size in sizes:
+        yield list(range(start, start + size))
+        start += size
+
+
+def _batch(ids: list[int], spec: _Spec, number: int) -> tuple[list[int], int, tuple]:
+    """Batch ``number`` ready to write: (bug ids, comment count, rows or COPY text per table)."""
+    tables = _generate(ids, spec, random.Random(f"{spec.random_seed}:{number}"))
+    comments = len(tables[1])
+    if spec.dialect == "postgresql":
+        tables = tuple(_copy_buffer(rows) for rows in tables)
+    return ids, comments, tables
 
 
 def _stamp(moment: datetime, dialect: str) -> str:
@@ -253,21 +320,20 @@ COMMENT_COLUMNS = ("bug_id", "number", "author_id", "body", "is_private", "is_hi
 CC_COLUMNS = ("bug_id", "user_id")
 
 
-def _write(conn: Connection, bugs: list[tuple], comments: list[tuple], ccs: list[tuple]) -> None:
-    """Insert one batch in ``conn``'s transaction (COPY on PostgreSQL)."""
-    tables = (("bugs", BUG_COLUMNS, bugs), ("comments", COMMENT_COLUMNS, comments),
-              ("bug_cc", CC_COLUMNS, ccs))
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.cursor()
-        for table, columns, rows in tables:
-            cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _copy_buffer(rows))
-        cursor.close()
-        return
-    raw = conn.connection.cursor()
-    for table, columns, rows in tables:
-        marks = ", ".join("?" for _ in columns)
-        raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-    raw.close()
+TABLES = (("bugs", BUG_COLUMNS), ("comments", COMMENT_COLUMNS), ("bug_cc", CC_COLUMNS))
+
+
+def _write(conn: Connection, tables: tuple) -> None:
+    """Insert one batch from ``_batch`` in ``conn``'s transaction (COPY on PostgreSQL)."""
+    cursor = conn.connection.cursor()
+    for (table, columns), data in zip(TABLES, tables, strict=True):
+        if conn.dialect.name == "postgresql":
+            cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", data,
+                               size=1 << 20)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", data)
+    cursor.close()
 
 
 def _copy_buffer(rows: list[tuple]) -> io.StringIO:
@@ -295,12 +361,14 @@ def _copy_buffer(rows: list[tuple]) -> io.StringIO:
 @click.option("--rare-percent", type=click.FloatRange(0, 100), default=1.0, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option("--random-seed", type=int, default=1, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Parallel connections on PostgreSQL (default: one per CPU).")
+@click.option("--rebuild-indexes/--keep-indexes", default=None,
+              help="PostgreSQL: drop foreign keys and non-unique indexes during the load and "
+                   "re-create them (default: when the seed at least doubles the bugs).")
 @click.option("--password", default="seed-password", show_default=True,
               help="Password of the generated users (seed0001...).")
 def seed_command(bug_count: int, comments_per_bug: int, rare_word: str, rare_percent: float,
-                 batch_size: int, random_seed: int, workers: int | None, password: str) -> None:
+                 batch_size: int, random_seed: int, rebuild_indexes: bool | None,
+                 password: str) -> None:
     """Add synthetic products, users, bugs and comments quickly (COPY on PostgreSQL)."""
     def progress(done: int) -> None:
         click.echo(f"  {done:,} / {bug_count:,} bugs", err=True)
@@ -308,7 +376,7 @@ def seed_command(bug_count: int, comments_per_bug: int, rare_word: str, rare_per
     try:
         result = seed(bug_count, comments_per_bug, rare_word=rare_word, rare_percent=rare_percent,
                       batch_size=batch_size, random_seed=random_seed, password=password,
-                      workers=workers,
+                      rebuild_indexes=rebuild_indexes,
                       progress=progress if bug_count > batch_size else None)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
