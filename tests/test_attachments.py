@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -112,6 +113,29 @@ def test_upload_without_a_file(app, client, login_as, make_bug):
     login_as("Reporter")
     response = post_form(client, f"/bugs/{bug.id}/attachments", {"description": "nothing"})
     assert response.status_code == 400 and "Choose a file to upload." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role, private", [("Reporter", False), ("Employee", True)])
+def test_bug_page_upload_form_matches_the_upload_form_class(client, login_as, make_bug, role,
+                                                           private):
+    """The bug page writes the upload form as plain HTML: its fields must be UploadForm's,
+    with ids that do not clash with the edit form's comment and is_private fields."""
+    from bugzot.forms.bugs import UploadForm
+
+    bug = make_bug()
+    login_as(role)
+    page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    form = re.search(rf'<form[^>]*action="/bugs/{bug.id}/attachments".*?</form>', page, re.S).group(0)
+    names = set(re.findall(r'name="([^"]+)"', form))
+    expected = {"csrf_token", "file", "description", "is_patch", "comment"} | (
+        {"is_private"} if private else set())
+    with client.application.test_request_context():
+        assert expected <= {f.name for f in UploadForm(formdata=None)}
+    assert names == expected
+    ids = re.findall(r'id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "duplicate ids on the bug page"
+    assert upload(client, bug, PNG, "a.png", "image/png",
+                  description="from the page").status_code == 302
 
 
 def test_filing_with_a_first_attachment(app, client, login_as, make_product):
