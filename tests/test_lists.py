@@ -94,6 +94,26 @@ def test_every_allowed_sort(client, auth, catalog, sort, expected):
     assert listed_ids(client.get(f"/bugs?sort={sort}")) == [catalog[k] for k in expected]
 
 
+@pytest.mark.parametrize("query", ["status=all", "status=all&sort=product", "status=all&sort=-component",
+                                   "status=all&sort=assignee", "q=core&status=all&sort=relevance"])
+def test_rows_show_the_same_names_whatever_the_sort(catalog, query):
+    """Names come from subqueries, or from the join that a sort by a name needs."""
+    from werkzeug.datastructures import MultiDict
+
+    from bugzot.search import fetch_page, parse_query
+
+    eve = db.session.scalar(sa.select(User).where(User.username == "eve"))
+    rows = fetch_page(parse_query(MultiDict([p.split("=") for p in query.split("&")])), eve).rows
+    assert rows
+    for row in rows:
+        bug = db.session.get(Bug, row.id)
+        assignee = bug.assignee
+        assert (row.product, row.component, row.reporter, row.reporter_name) == (
+            bug.product.name, bug.component.name, bug.reporter.username, bug.reporter.real_name)
+        assert (row.assignee, row.assignee_name) == (
+            (assignee.username, assignee.real_name) if assignee else (None, None))
+
+
 @pytest.mark.parametrize("query, message", [
     ("sort=bogus", "Cannot sort by 'bogus'"),
     ("sort=id;DROP TABLE bugs", "Cannot sort by"),
