@@ -228,8 +228,8 @@ def deep_cursor_path(session: Session, path: str, pages: int) -> str:
 
 
 # -- wrk -----------------------------------------------------------------------------------
-def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, float, float, int]:
-    """(req/s, p50 ms, p99 ms, non-2xx/3xx responses) of one wrk run."""
+def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, float, float, int, int]:
+    """(req/s, p50 ms, p99 ms, non-2xx/3xx responses, requests) of one wrk run."""
     args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "5s",
             "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
@@ -242,7 +242,33 @@ def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, float, float
         value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    return rps, percentile("50"), percentile("99"), int(errors.group(1)) if errors else 0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, percentile("50"), percentile("99"), int(errors.group(1)) if errors else 0, requests
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the Python WSGI processes (mod_wsgi daemons or
+    gunicorn), PostgreSQL's processes, Apache's workers, and the whole machine's
+    "steal" (time the hypervisor gave to other machines), read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"python": 0.0, "postgres": 0.0, "apache": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # the process ended meanwhile
+        comm, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if cmdline.startswith(b"(wsgi:") or b"gunicorn" in cmdline:
+            totals["python"] += used
+        elif comm == "postgres":
+            totals["postgres"] += used
+        elif comm in ("apache2", "httpd"):
+            totals["apache"] += used
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    totals["steal"] = int(cpu[8]) / tick if len(cpu) > 8 else 0.0
+    return totals
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -263,17 +289,23 @@ def check_page(url: str, cookie: str | None) -> None:
         raise SystemExit(f"{url} answers {status}, not 200: nothing to measure")
 
 
-def measure(url: str, runs: int, seconds: int, cookie: str | None) -> tuple[float, float, float]:
+def measure(url: str, runs: int, seconds: int, cookie: str | None
+            ) -> tuple[tuple[float, float, float], dict[str, float]]:
+    """(req/s, p50, p99) of the median run, and CPU ms per request of each group of
+    processes over all runs (``steal``: ms of the machine's CPU time per request)."""
     check_page(url, cookie)
     wrk(url, 2, cookie)  # warm-up: daemon processes, connections, caches
-    results = []
+    results, requests, before = [], 0, cpu_seconds()
     for _ in range(runs):
-        rps, p50, p99, errors = wrk(url, seconds, cookie)
+        rps, p50, p99, errors, done = wrk(url, seconds, cookie)
         if errors:
             raise SystemExit(f"{url}: {errors} error responses")
         results.append((rps, p50, p99))
+        requests += done
+    after = cpu_seconds()
     results.sort()
-    return results[len(results) // 2]  # the run with the median req/s
+    cpu = {name: 1000 * (after[name] - before[name]) / max(requests, 1) for name in after}
+    return results[len(results) // 2], cpu  # the run with the median req/s
 
 
 def main() -> None:
@@ -367,14 +399,14 @@ def main() -> None:
             log(f"measuring {name}: {path[:90]}")
             rows.append((name, measure(base + path, args.runs, args.seconds, cookie)))
 
-        ceiling = rows[0][1][0]
+        ceiling = rows[0][1][0][0]
         print(f"# BugZot benchmark {time.strftime('%Y-%m-%d %H:%M %Z')}: {args.bugs:,} bugs x "
               f"{args.comments_per_bug} comments, PostgreSQL, {server}")
         print(f"# wrk -t2 -c8 -d{args.seconds}s, median of {args.runs} runs; {seed_line}; "
               f"keyword hits: {hits.group(1) if hits else '?'}; {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f} at the end (other work on the machine skews the figures)")
         factor = 1.0 if args.bugs <= 20_000 else 1.5
-        for name, (rps, p50, p99) in rows:
+        for name, ((rps, p50, p99), _) in rows:
             target = ""
             if name in TARGETS:
                 min_rps, max_p99 = TARGETS[name]
@@ -384,6 +416,11 @@ def main() -> None:
                     ("met" if met else "NOT met")
             print(f"{name:<17} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
                   f"{rps / ceiling:5.2f}x hello{target}")
+        print("# CPU ms per request (all runs of a page): Python WSGI processes, PostgreSQL, "
+              "Apache workers; steal = the hypervisor's share of the machine")
+        for name, (_, cpu) in rows:
+            print(f"{name:<17} python {cpu['python']:6.2f}  postgres {cpu['postgres']:6.2f}  "
+                  f"apache {cpu['apache']:5.2f}  steal {cpu['steal']:5.2f}")
 
 
 if __name__ == "__main__":
