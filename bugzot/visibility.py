@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, false, or_, select, true
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from bugzot import permissions
@@ -35,15 +34,35 @@ def sees_private(user: Any) -> bool:
 
 
 # -- bugs -------------------------------------------------------------------------
+# How much of the bugs a user sees: nothing, all, the public ones plus those they
+# reported ("own"), or the public ones (visitors when anonymous browsing is on).
+NONE, ALL, OWN, PUBLIC = "none", "all", "own", "public"
+
+
+def bug_viewer(user: Any) -> str:
+    """Which of NONE, ALL, OWN, PUBLIC applies to ``user``."""
+    if not permissions.can(user, permissions.BUG_VIEW):
+        return NONE
+    if sees_private(user):
+        return ALL
+    return OWN if getattr(user, "is_authenticated", False) else PUBLIC
+
+
+def bugs_rule(viewer: str, viewer_id: Any) -> ColumnElement[bool]:
+    """The WHERE clause on ``Bug`` for a ``bug_viewer`` answer; ``viewer_id`` is the
+    user's id or a bound parameter (statements built once use ``bindparam``)."""
+    if viewer == ALL:
+        return true()
+    if viewer == OWN:
+        return or_(Bug.is_private.is_(False), Bug.reporter_id == viewer_id)
+    if viewer == PUBLIC:
+        return Bug.is_private.is_(False)
+    return false()
+
+
 def visible_bugs_clause(user: Any) -> ColumnElement[bool]:
     """A WHERE clause on ``Bug`` selecting the bugs ``user`` may see."""
-    if not permissions.can(user, permissions.BUG_VIEW):
-        return false()
-    if sees_private(user):
-        return true()
-    if getattr(user, "is_authenticated", False):
-        return or_(Bug.is_private.is_(False), Bug.reporter_id == user.id)
-    return Bug.is_private.is_(False)
+    return bugs_rule(bug_viewer(user), getattr(user, "id", None))
 
 
 def can_see_bug(user: Any, bug: Bug | None) -> bool:
@@ -55,13 +74,10 @@ def can_see_bug(user: Any, bug: Bug | None) -> bool:
     return getattr(user, "is_authenticated", False) and bug.reporter_id == user.id
 
 
-def visible_bug(user: Any, bug_id: int, *options: ORMOption) -> Bug | None:
-    """The bug ``bug_id`` if it exists and ``user`` may see it, else None (treat as 404).
-
-    ``options`` are loader options (e.g. ``joinedload(Bug.product)``) for the caller.
-    """
-    return db.session.scalar(select(Bug).where(Bug.id == bug_id, visible_bugs_clause(user))
-                             .options(*options))
+def visible_bug(user: Any, bug_id: int) -> Bug | None:
+    """The bug ``bug_id`` if it exists and ``user`` may see it, else None (treat as 404)."""
+    return db.session.scalar(_BUG_BY_ID[bug_viewer(user)],
+                             {"bug_id": bug_id, "viewer_id": getattr(user, "id", None)})
 
 
 # -- comments ---------------------------------------------------------------------
@@ -148,6 +164,8 @@ def _public_unless(is_private: Any, sees_private_rows: bool) -> ColumnElement[bo
 
 
 _BUG_ID, _SINCE = bindparam("bug_id"), bindparam("since")
+_BUG_BY_ID = {viewer: select(Bug).where(Bug.id == _BUG_ID, bugs_rule(viewer, bindparam("viewer_id")))
+              for viewer in (NONE, ALL, OWN, PUBLIC)}
 _COMMENTS = {private: select(Comment).where(
     Comment.bug_id == _BUG_ID, Comment.revision > _SINCE,
     _public_unless(Comment.is_private, private))

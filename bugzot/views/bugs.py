@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
@@ -23,8 +23,13 @@ bp = Blueprint("bugs", __name__)
 DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
 
 
-def _visible_bug_or_404(bug_id: int, *options):
-    bug = visibility.visible_bug(current_user, bug_id, *options)
+def _visible_bug_or_404(bug_id: int, page: bool = False):
+    """The bug if ``current_user`` may see it (``page``: with what the bug page shows)."""
+    if page:
+        bug = db.session.scalar(_PAGE_BUG[visibility.bug_viewer(current_user)], {
+            "bug_id": bug_id, "viewer_id": getattr(current_user, "id", None)})
+    else:
+        bug = visibility.visible_bug(current_user, bug_id)
     if bug is None:
         abort(404, f"Bug {bug_id} does not exist or you may not see it.")
     return bug
@@ -81,10 +86,21 @@ def new():
 
 
 # -- the bug page -------------------------------------------------------------------------
-# The bug's catalogue names, joined to the bug. Its people come in a second query
+# Statements of the bug page, built once for each kind of viewer (visibility.bugs_rule);
+# building a statement per request costs more Python time than running it.
+_VIEWERS = (visibility.NONE, visibility.ALL, visibility.OWN, visibility.PUBLIC)
+# The bug with its catalogue names joined; its people come in a second statement
 # (bugs.load_people): PostgreSQL plans a seven-table join ten times slower than the two.
-PAGE_LOADS = tuple(joinedload(relation) for relation in (
-    Bug.product, Bug.component, Bug.version, Bug.milestone))
+_PAGE_BUG = {viewer: select(Bug).where(
+    Bug.id == bindparam("bug_id"), visibility.bugs_rule(viewer, bindparam("viewer_id")))
+    .options(*(joinedload(relation) for relation in (
+        Bug.product, Bug.component, Bug.version, Bug.milestone)))
+    for viewer in _VIEWERS}
+# Duplicates of the bug and the bugs in its dependency lists.
+_RELATED = {viewer: select(Bug).where(
+    or_(Bug.dup_of_id == bindparam("bug_id"), Bug.id.in_(bindparam("ids", expanding=True))),
+    visibility.bugs_rule(viewer, bindparam("viewer_id"))).order_by(Bug.id)
+    for viewer in _VIEWERS}
 
 
 def _edit_form(bug, values: dict[str, str], cc: list, form: BugEditForm | None = None
@@ -136,10 +152,9 @@ def _related(bug, dependson: str, blocked: str) -> dict[str, list]:
     bug or None) pairs for its two dependency lists (``dependson``, ``blocked``)."""
     lists = {"dependson": [int(i) for i in dependson.split(", ") if i],
              "blocked": [int(i) for i in blocked.split(", ") if i]}
-    ids = lists["dependson"] + lists["blocked"]
-    wanted = or_(Bug.dup_of_id == bug.id, Bug.id.in_(ids)) if ids else Bug.dup_of_id == bug.id
-    found = db.session.scalars(select(Bug).where(
-        wanted, visibility.visible_bugs_clause(current_user)).order_by(Bug.id)).all()
+    found = db.session.scalars(_RELATED[visibility.bug_viewer(current_user)], {
+        "bug_id": bug.id, "ids": lists["dependson"] + lists["blocked"],
+        "viewer_id": getattr(current_user, "id", None)}).all()
     seen = {b.id: b for b in found}
     return {"duplicates": [b for b in found if b.dup_of_id == bug.id],
             **{name: [(i, seen.get(i)) for i in items] for name, items in lists.items()}}
@@ -149,7 +164,7 @@ def _related(bug, dependson: str, blocked: str) -> dict[str, list]:
 @require(permissions.BUG_VIEW)
 def show(bug_id: int):
     """Everything about one bug, with the edit-and-comment form."""
-    bug = _visible_bug_or_404(bug_id, *PAGE_LOADS)
+    bug = _visible_bug_or_404(bug_id, page=True)
     bugs.load_people(bug)
     return render_bug(bug)
 
