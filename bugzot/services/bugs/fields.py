@@ -159,11 +159,6 @@ def dependencies(bug_id: int) -> dict[str, list[int]]:
     return {name: sorted(ids) for name, ids in lists.items()}
 
 
-def dependency_ids(bug_id: int, column: str) -> list[int]:
-    """Ids ``bug_id`` depends on (``column="dependson"``) or blocks (``"blocked"``)."""
-    return dependencies(bug_id)[column]
-
-
 def id_list(ids) -> str:
     return ", ".join(str(i) for i in sorted(ids))
 

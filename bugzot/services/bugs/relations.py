@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from bugzot import visibility, workflow
 from bugzot.extensions import db
 from bugzot.models import Bug, BugChange, Comment, Dependency, utcnow
-from bugzot.services.bugs.fields import FieldError, bump, dependency_ids, id_list
+from bugzot.services.bugs.fields import FieldError, bump, dependencies, id_list
 
 
 def _visible_other(user: Any, bug: Bug, bug_id: int, field: str) -> Bug:
@@ -79,8 +79,7 @@ def apply_dependencies(user: Any, bug: Bug, changed: Mapping[str, str]) -> None:
     """Replace ``bug``'s depends-on/blocks lists; history rows on the other bugs too."""
     if "dependson" not in changed and "blocked" not in changed:
         return
-    old = {"dependson": set(dependency_ids(bug.id, "dependson")),
-           "blocked": set(dependency_ids(bug.id, "blocked"))}
+    old = {name: set(ids) for name, ids in dependencies(bug.id).items()}
     new = {name: (_ids(changed[name]) if name in changed else set(old[name])) for name in old}
     for name in new:
         for bug_id in new[name] - old[name]:
@@ -91,8 +90,7 @@ def apply_dependencies(user: Any, bug: Bug, changed: Mapping[str, str]) -> None:
         raise FieldError("That would make a dependency loop"
                          + (f" (bug {min(both)} on both lists)." if both else "."), field)
     touched = {i for name in new for i in new[name] ^ old[name]}
-    before = {i: {"dependson": id_list(dependency_ids(i, "dependson")),
-                  "blocked": id_list(dependency_ids(i, "blocked"))} for i in touched}
+    before = {i: {name: id_list(ids) for name, ids in dependencies(i).items()} for i in touched}
     db.session.execute(delete(Dependency).where(
         (Dependency.blocked_id == bug.id) | (Dependency.dependson_id == bug.id)))
     db.session.add_all([Dependency(blocked_id=bug.id, dependson_id=i) for i in new["dependson"]]
@@ -101,8 +99,8 @@ def apply_dependencies(user: Any, bug: Bug, changed: Mapping[str, str]) -> None:
     for other_id in sorted(touched):
         other = db.session.get(Bug, other_id)
         revision = bump(other)
-        for name in ("dependson", "blocked"):
-            after = id_list(dependency_ids(other_id, name))
+        for name, ids in dependencies(other_id).items():
+            after = id_list(ids)
             if after != before[other_id][name]:
                 db.session.add(BugChange(bug_id=other_id, user_id=user.id, field=name,
                                          old_value=before[other_id][name], new_value=after,
@@ -111,7 +109,7 @@ def apply_dependencies(user: Any, bug: Bug, changed: Mapping[str, str]) -> None:
 
 def open_blockers(user: Any, bug: Bug) -> list[Bug]:
     """Visible open bugs ``bug`` depends on (shown on the page)."""
-    ids = dependency_ids(bug.id, "dependson")
+    ids = dependencies(bug.id)["dependson"]
     return list(db.session.scalars(select(Bug).where(
         Bug.id.in_(ids), Bug.status.in_(workflow.OPEN_STATUSES),
         visibility.visible_bugs_clause(user))))
