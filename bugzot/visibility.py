@@ -37,6 +37,7 @@ def sees_private(user: Any) -> bool:
 # How much of the bugs a user sees: nothing, all, the public ones plus those they
 # reported ("own"), or the public ones (visitors when anonymous browsing is on).
 NONE, ALL, OWN, PUBLIC = "none", "all", "own", "public"
+VIEWERS = (NONE, ALL, OWN, PUBLIC)
 
 
 def bug_viewer(user: Any) -> str:
@@ -165,7 +166,7 @@ def _public_unless(is_private: Any, sees_private_rows: bool) -> ColumnElement[bo
 
 _BUG_ID, _SINCE = bindparam("bug_id"), bindparam("since")
 _BUG_BY_ID = {viewer: select(Bug).where(Bug.id == _BUG_ID, bugs_rule(viewer, bindparam("viewer_id")))
-              for viewer in (NONE, ALL, OWN, PUBLIC)}
+              for viewer in VIEWERS}
 _COMMENTS = {private: select(Comment).where(
     Comment.bug_id == _BUG_ID, Comment.revision > _SINCE,
     _public_unless(Comment.is_private, private))

@@ -88,19 +88,18 @@ def new():
 # -- the bug page -------------------------------------------------------------------------
 # Statements of the bug page, built once for each kind of viewer (visibility.bugs_rule);
 # building a statement per request costs more Python time than running it.
-_VIEWERS = (visibility.NONE, visibility.ALL, visibility.OWN, visibility.PUBLIC)
 # The bug with its catalogue names joined; its people come in a second statement
 # (bugs.load_people): PostgreSQL plans a seven-table join ten times slower than the two.
 _PAGE_BUG = {viewer: select(Bug).where(
     Bug.id == bindparam("bug_id"), visibility.bugs_rule(viewer, bindparam("viewer_id")))
     .options(*(joinedload(relation) for relation in (
         Bug.product, Bug.component, Bug.version, Bug.milestone)))
-    for viewer in _VIEWERS}
+    for viewer in visibility.VIEWERS}
 # Duplicates of the bug and the bugs in its dependency lists.
 _RELATED = {viewer: select(Bug).where(
     or_(Bug.dup_of_id == bindparam("bug_id"), Bug.id.in_(bindparam("ids", expanding=True))),
     visibility.bugs_rule(viewer, bindparam("viewer_id"))).order_by(Bug.id)
-    for viewer in _VIEWERS}
+    for viewer in visibility.VIEWERS}
 
 
 def _edit_form(bug, values: dict[str, str], cc: list, form: BugEditForm | None = None
