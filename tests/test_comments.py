@@ -3,6 +3,8 @@ those without the private permission, and hiding by admins."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import post_form
 from sqlalchemy import func, select
@@ -134,6 +136,26 @@ def test_admin_hides_a_comment_and_history_records_it(app, client, auth, make_bu
     query = select(func.count()).select_from(Comment).where(
         Comment.body.contains("Offensive"), visibility.readable_comments_clause(reporter))
     assert db.session.scalar(query) == 0
+
+
+def test_hide_forms_on_the_page_post_and_repeat_no_ids(app, client, auth, make_bug, make_user):
+    """The page's hide forms (one per comment) carry the CSRF token without an id, so that
+    an admin's page has no duplicate ids, and a form's own fields are enough to post it."""
+    bug = make_bug(description="First words")
+    admin = make_user(role="Admin")
+    bugs.update_bug(admin, bug, {}, revision=bug.revision, comment="Second words")
+    auth.login(admin.username)
+    page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    forms = re.findall(r'<form class="inline" method="post" action="([^"]+/hide)">(.*?)</form>',
+                       page, re.S)
+    assert len(forms) == 2
+    ids = re.findall(r'id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "duplicate ids on the bug page"
+    action, body = forms[1]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
+    assert set(fields) == {"csrf_token", "hidden"}
+    assert client.post(action, data=fields).status_code == 302
+    assert db.session.scalars(select(Comment).where(Comment.number == 1)).one().is_hidden
 
 
 def test_hiding_a_private_comment_leaves_no_trace_for_reporters(app, client, auth, private_setup,

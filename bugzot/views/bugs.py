@@ -141,7 +141,7 @@ def render_bug(bug, form: BugEditForm | None = None, *, conflict: dict | None = 
         attachments=visibility.visible_attachments(user, bug),
         history=visibility.visible_history(user, bug), labels=HISTORY_LABELS,
         cc=cc, **_related(bug, values["dependson"], values["blocked"]),
-        upload=UploadForm(formdata=None), hide_form=HideCommentForm(),
+        upload=UploadForm(formdata=None),
         conflict=conflict, render_comment=render_comment,
         draft_clear=session.pop(DRAFT_CLEAR, None)), status
 
