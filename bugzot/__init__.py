@@ -65,10 +65,24 @@ def _finish_config(app: Flask) -> None:
         cfg["ATTACHMENT_FOLDER"] = os.path.join(app.instance_path, "attachments")
     if not cfg.get("MAIL_OUTBOX"):
         cfg["MAIL_OUTBOX"] = os.path.join(app.instance_path, "outbox")
+    _check_argon2(cfg)
     cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")
     if cfg["ENV"] == "production" and cfg["BASE_URL"].startswith("https://"):
         # Served over HTTPS: cookies must never travel over plain HTTP.
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _check_argon2(cfg: Mapping[str, Any]) -> None:
+    """Refuse password-hashing costs that argon2 would reject at the first login (a 500)."""
+    costs = {name: cfg.get(name) for name in
+             ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM")}
+    for name, value in costs.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}.")
+    if costs["ARGON2_MEMORY_COST"] < 8 * costs["ARGON2_PARALLELISM"]:
+        raise ConfigError(
+            f"ARGON2_MEMORY_COST ({costs['ARGON2_MEMORY_COST']} KiB) must be at least 8 times "
+            f"ARGON2_PARALLELISM ({costs['ARGON2_PARALLELISM']}): argon2 rejects less.")
 
 
 def register_extensions(app: Flask) -> None:

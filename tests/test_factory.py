@@ -36,6 +36,27 @@ def test_missing_secret_key_outside_development_is_a_clear_error(tmp_path):
         create_app(instance_path=instance)
 
 
+@pytest.mark.parametrize("settings, message", [
+    ("ARGON2_MEMORY_COST = 8\nARGON2_PARALLELISM = 4\n", "at least 8 times ARGON2_PARALLELISM"),
+    ("ARGON2_TIME_COST = 0\n", "ARGON2_TIME_COST must be a whole number of at least 1"),
+    ("ARGON2_PARALLELISM = '2'\n", "ARGON2_PARALLELISM must be a whole number"),
+])
+def test_argon2_costs_that_argon2_rejects_are_refused_at_start(tmp_path, settings, message):
+    """Else the first login is a 500 (argon2: "Memory cost is too small")."""
+    instance = write_instance_config(tmp_path, 'SECRET_KEY = "k"\n' + settings)
+    with pytest.raises(ConfigError, match=message):
+        create_app(instance_path=instance)
+
+
+def test_smallest_argon2_costs_hash(tmp_path):
+    instance = write_instance_config(
+        tmp_path, 'SECRET_KEY = "k"\nARGON2_TIME_COST = 1\nARGON2_MEMORY_COST = 8\nARGON2_PARALLELISM = 1\n')
+    app = create_app(instance_path=instance)
+    from bugzot.services.passwords import hash_password, verify_password
+    with app.app_context():
+        assert verify_password(hash_password("long enough"), "long enough")
+
+
 @pytest.mark.parametrize("env", ["development", "testing"])
 def test_development_and_testing_run_without_secret_key(tmp_path, env):
     instance = write_instance_config(tmp_path, f'ENV = "{env}"\n')
