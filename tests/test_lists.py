@@ -202,6 +202,41 @@ def test_deep_pages_use_keyset_not_offset(client, auth, many):
     assert "(bugs.updated_at, bugs.id) < (" in pages[0]  # WHERE (sort, id) < last row
 
 
+@pytest.mark.parametrize("sort", ["priority", "-severity", "status"])
+def test_workflow_order_sorts_walk_their_index(client, auth, many, backend, sort):
+    """A sort by status, severity or priority reads its expression index in order (migration
+    0005) instead of sorting every bug, on the first page and past a cursor. The planner is
+    asked whether it can: on PostgreSQL with sorting disabled (a table this small would
+    otherwise be sorted), so a query whose CASE differs from the index's must still Sort."""
+    field = sort.lstrip("-")
+    _login(auth, many[0].username)
+    ran: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "ORDER BY CASE bugs." + field in statement:
+            ran.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
+        client.get("/bugs?" + link(NEXT_RE, response))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(ran) == 2 and "(CASE bugs." + field in ran[1][0]  # the second past a cursor
+    with db.engine.connect() as conn:
+        for statement, parameters in ran:
+            if backend == "postgresql":
+                conn.exec_driver_sql("SET enable_sort = off")
+                plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+                assert not any("Sort" in line for line in plan), plan
+            else:
+                plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                            parameters)]
+                assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plan), plan
+            assert any(f"ix_bugs_{field}_order" in line for line in plan), plan
+        conn.rollback()
+
+
 def test_count_is_capped(client, auth, many, monkeypatch):
     from bugzot.search import query as search_query
 

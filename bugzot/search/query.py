@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from bugzot.extensions import db
 from bugzot.models import Bug, BugCC, Component, Product, User, Version
+from bugzot.models.bugs import workflow_order
 from bugzot.search import fts
 from bugzot.search.params import NOBODY, RELEVANCE, BugQuery, SearchError
 from bugzot.visibility import visible_bugs_clause
@@ -34,21 +35,16 @@ Assignee = aliased(User, name="assignee")
 Reporter = aliased(User, name="reporter")
 
 
-def _ordinal(column: Any, values: Sequence[str]) -> Any:
-    """Sort ``column`` in the order of ``values`` (workflow order, not alphabetical)."""
-    return sa.case({v: i for i, v in enumerate(values)}, value=column, else_=len(values))
-
-
 # Allow-listed sort keys -> (SQL expression, kind of cursor value).
 SORTS: dict[str, tuple[Any, type]] = {
     "id": (Bug.id, int),
     "summary": (Bug.summary, str),
     "product": (Product.name, str),
     "component": (Component.name, str),
-    "status": (_ordinal(Bug.status, STATUSES), int),
+    "status": (workflow_order(Bug.status, STATUSES), int),
     "resolution": (sa.func.coalesce(Bug.resolution, ""), str),
-    "severity": (_ordinal(Bug.severity, SEVERITIES), int),
-    "priority": (_ordinal(Bug.priority, PRIORITIES), int),
+    "severity": (workflow_order(Bug.severity, SEVERITIES), int),
+    "priority": (workflow_order(Bug.priority, PRIORITIES), int),
     "assignee": (sa.func.coalesce(Assignee.username, ""), str),
     "created": (Bug.created_at, datetime),
     "updated": (Bug.updated_at, datetime),
