@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -92,7 +93,8 @@ class RoleForm(FlaskForm):
     description = TextAreaField("Description", validators=_description)
     permissions = SelectMultipleField(
         "Permissions",
-        choices=[(name, f"{name}: {text}") for name, text in permissions.DESCRIPTIONS.items()],
+        choices=[SelectChoice(name, f"{name}: {text}")
+                 for name, text in permissions.DESCRIPTIONS.items()],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )
 
@@ -106,5 +108,6 @@ class UserFilterForm(FlaskForm):
     q = StringField("Search", validators=[Optional(), Length(max=254)])
     role_id = SelectField("Role", coerce=int, default=0)
     status = SelectField("Status", default="all",
-                         choices=[("all", "Any status"), ("active", "Active"), ("disabled", "Disabled")])
+                         choices=[SelectChoice("all", "Any status"), SelectChoice("active", "Active"),
+                                  SelectChoice("disabled", "Disabled")])
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 100000)])

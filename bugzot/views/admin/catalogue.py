@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from bugzot import permissions
 from bugzot.extensions import db
@@ -24,10 +25,10 @@ MANAGE = permissions.PRODUCT_MANAGE
 PRODUCTS = permissions.ADMIN_PRODUCTS
 
 
-def _classification_choices() -> list[tuple[int, str]]:
+def _classification_choices() -> list[SelectChoice]:
     rows = db.session.execute(select(Classification.id, Classification.name, Classification.is_active)
                               .order_by(Classification.sortkey, Classification.name))
-    return [(cid, name if active else f"{name} (inactive)") for cid, name, active in rows]
+    return [SelectChoice(cid, name if active else f"{name} (inactive)") for cid, name, active in rows]
 
 
 def _child(model: type, product: Product, child_id: int):

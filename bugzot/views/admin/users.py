@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from bugzot import permissions
 from bugzot.extensions import db
@@ -35,7 +36,7 @@ def users():
     """Users by username, filtered by text, role and status; disabled ones greyed."""
     roles = _roles()
     form = UserFilterForm(request.args)
-    form.role_id.choices = [(0, "Any role")] + [(r.id, r.name) for r in roles]
+    form.role_id.choices = [SelectChoice(0, "Any role")] + [SelectChoice(r.id, r.name) for r in roles]
     valid = form.validate()
     page = (form.page.data or 1) if valid else 1
     found, total = accounts.find_users(
@@ -52,7 +53,7 @@ def users():
 def user_new():
     """Create an account (active at once unless unticked); no activation mail."""
     form = UserCreateForm()
-    form.role_id.choices = [(r.id, r.name) for r in _roles()]
+    form.role_id.choices = [SelectChoice(r.id, r.name) for r in _roles()]
     if request.method == "GET":
         default = next((r.id for r in _roles() if r.name == permissions.DEFAULT_ROLE), None)
         form.role_id.data = default
@@ -70,7 +71,7 @@ def user_edit(user_id: int):
     """Change a user's role, real name or active flag (not your own role or flag)."""
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user)
-    form.role_id.choices = [(r.id, r.name) for r in _roles()]
+    form.role_id.choices = [SelectChoice(r.id, r.name) for r in _roles()]
     if attempt(form, lambda: accounts.admin_update_user(
             user, role=_role(form.role_id.data), is_active=form.is_active.data,
             real_name=form.real_name.data or "", acting=current_user)):
