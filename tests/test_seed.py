@@ -87,7 +87,8 @@ def index_rows(backend: str) -> list[tuple]:
     """The full-text index, comparable across backends' row types."""
     if backend == "postgresql":
         return [tuple(r) for r in db.session.execute(sa.text(
-            "SELECT bug_id, public_tsv::text, all_tsv::text FROM bug_search ORDER BY bug_id"))]
+            "SELECT bug_id, public_tsv::text, all_tsv::text, status, is_private, reporter_id, "
+            "product_id FROM bug_search ORDER BY bug_id"))]
     return [tuple(r) for r in db.session.execute(sa.text(
         "SELECT rowid, summary, description, comments, private FROM bug_search ORDER BY rowid"))]
 
@@ -97,7 +98,10 @@ def test_seed_indexes_every_bug_and_leaves_the_schema_as_migrated(app, backend, 
     from bugzot.services.seed import seed
 
     before = schema(backend)
-    seed(60, 3, users=5, batch_size=25, rare_word="zyzzyva", rare_percent=20,
+    # Five comments: descriptions with and without the rare word, public and private
+    # replies in every mix, so that the index rows the seed puts together itself meet
+    # every case of bugzot_fts_refresh's (compared below).
+    seed(60, 5, users=5, batch_size=25, rare_word="zyzzyva", rare_percent=20,
          private_percent=30, rebuild_indexes=rebuild)
     db.session.commit()
     assert schema(backend) == before  # triggers enabled, indexes and foreign keys as migrated
@@ -110,7 +114,36 @@ def test_seed_indexes_every_bug_and_leaves_the_schema_as_migrated(app, backend, 
     if backend == "postgresql":  # the same rows the migration's own function computes
         db.session.execute(sa.text("SELECT bugzot_fts_refresh(:ids)"), {"ids": ids})
         assert index_rows(backend) == seeded
-        assert any(row[2] for row in seeded)  # private comments went to all_tsv
+        assert any(row[2] for row in seeded) and not all(row[2] for row in seeded)
+        assert any(row[4] for row in seeded)  # private bugs
+
+
+@pytest.mark.parametrize("word", ["back\\slash", "it's", "tab\there", "C:\\Temp\\x.log", "9876543210"])
+def test_a_rare_word_with_characters_to_escape_is_stored_and_indexed_as_given(app, backend, word):
+    from bugzot.services.seed import seed
+
+    seed(8, 2, users=3, rare_word=word, rare_percent=100)
+    db.session.commit()
+    bodies = db.session.scalars(sa.select(Comment.body).where(Comment.number == 0)).all()
+    assert len(bodies) == 8 and all(body.endswith(f" Seen together with {word} again.")
+                                    for body in bodies)
+    if backend == "postgresql":  # the seed's own index rows, as the migration's function makes them
+        seeded = index_rows(backend)
+        db.session.execute(sa.text("SELECT bugzot_fts_refresh(array_agg(id)) FROM bugs"))
+        assert index_rows(backend) == seeded
+
+
+def test_bugs_too_long_to_put_together_are_indexed_by_the_database(app, backend):
+    """Past 256 positions a bug's vectors are PostgreSQL's to cut: the refresh makes them."""
+    from bugzot.services.seed import seed
+
+    seed(6, 12, users=3, rare_word="zyzzyva", rare_percent=100)
+    db.session.commit()
+    assert len(found("zyzzyva")) == 6
+    if backend == "postgresql":
+        seeded = index_rows(backend)
+        db.session.execute(sa.text("SELECT bugzot_fts_refresh(array_agg(id)) FROM bugs"))
+        assert index_rows(backend) == seeded
 
 
 def test_bugs_filed_after_a_seed_are_indexed(app, make_bug):

@@ -7,8 +7,13 @@ is one transaction: if it fails, nothing of it remains.
 
 On SQLite the row triggers of migration 0003 keep the full-text index current.
 On PostgreSQL the seed puts its tables in bulk mode inside that transaction: the
-full-text insert triggers are disabled and ``bugzot_fts_refresh`` (the migration's
-own function) indexes each batch once, set-based; a large seed (at least as many
+full-text insert triggers are disabled and the seed writes the index rows itself,
+by COPY. PostgreSQL computes the vector of each pool text once (``_Vectors``); a
+bug's vectors are then put together from those of its texts in Python, exactly as
+``bugzot_fts_refresh`` (the migration's own function) would compute them:
+``tests/test_seed.py`` runs that function over the seeded bugs and compares. Parsing
+and stemming every bug's text in the one backend of the seed's transaction was most
+of the seed's time. A large seed (at least as many
 bugs as the database holds) also drops the foreign keys and non-unique indexes of
 the tables it fills and re-creates them from their live definitions at the end,
 several times cheaper than maintaining them row by row. Being DDL in the seed's
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +99,89 @@ class _Pools:
             for _ in range(4000)]
 
 
+# A tsvector as PostgreSQL prints it: 'lexeme':1,4 'other':2 (no weights in to_tsvector's).
+_ENTRY = re.compile(r"'((?:[^']|'')*)'(?::([0-9,]+))?")
+_MARKER = "9876543210"  # a number: its own lexeme, at the position after the text's last word
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """``to_tsvector('english', text)`` of one pool text, ready to be placed after others."""
+
+    entries: tuple[tuple[str, int], ...]  # ("'lexeme':", position), one per position
+    width: int  # positions the text takes (stop words count, though they leave no lexeme)
+    top: int  # its highest lexeme position, 0 when it has none
+
+
+class _Vectors:
+    """The pool texts' vectors, computed by PostgreSQL once per seed, and a bug's index row
+    put together from them as ``bugzot_fts_refresh`` computes it:
+
+    ``public_tsv = setweight(summary, 'A') || setweight(description, 'B') || public comments``,
+    ``all_tsv = public_tsv || private comments`` (NULL without private comments).
+
+    Inside one text (a description of several sentences, comments joined by newlines)
+    each text's positions follow the words before it; across ``||`` PostgreSQL moves the
+    right vector's positions up by the left one's highest position. The literal lists a
+    lexeme once per position; PostgreSQL merges them when it reads the literal.
+    """
+
+    def __init__(self, conn: Connection, pools: _Pools, rare: str):
+        texts = [*pools.summaries, *pools.sentences, rare]
+        rows = conn.execute(text(
+            "SELECT to_tsvector('english', t)::text, to_tsvector('english', t || ' ' || :marker)::text "
+            "FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"),
+            {"texts": texts, "marker": _MARKER}).all()
+        pieces = [self._piece(alone, marked) for alone, marked in rows]
+        self.summaries = pieces[:len(pools.summaries)]
+        self.sentences = pieces[len(pools.summaries):-1]
+        self.rare = pieces[-1]
+
+    def fit(self, comments_per_bug: int) -> bool:
+        """Whether every bug's vectors stay under 256 positions. Past that, PostgreSQL
+        keeps only 256 positions of a lexeme and none past 16,383, which the sums here do
+        not model: longer bugs are indexed by ``bugzot_fts_refresh`` itself."""
+        widest = max(p.width for p in self.sentences)
+        words = (max(p.width for p in self.summaries) + 3 * widest + self.rare.width
+                 + 2 * (comments_per_bug - 1) * widest)
+        return words < 256
+
+    @staticmethod
+    def _piece(alone: str, marked: str) -> _Piece:
+        # PostgreSQL prints ' and \\ in a lexeme doubled: the form a literal needs again.
+        entries = tuple((f"'{lexeme}':", int(p)) for lexeme, positions in _ENTRY.findall(alone)
+                        for p in positions.split(","))
+        width = int(dict(_ENTRY.findall(marked))[_MARKER].split(",")[-1]) - 1
+        return _Piece(entries, width, max((p for _, p in entries), default=0))
+
+    @staticmethod
+    def row(texts: list[tuple[list[_Piece], str]], private: list[_Piece]) -> tuple[str, str | None]:
+        """``public_tsv`` and ``all_tsv`` literals of a bug whose public texts are ``texts``
+        (the pieces of each, and its weight: "A", "B" or "" for D) and whose private comments
+        are ``private`` (their pieces, in comment order)."""
+        out: list[str] = []
+        shift = 0  # the highest position so far: where the next vector of the || starts
+
+        def add(pieces: list[_Piece], weight: str) -> None:
+            nonlocal shift
+            offset = top = 0
+            for piece in pieces:
+                base = shift + offset
+                out.extend([f"{lexeme}{base + p}{weight}" for lexeme, p in piece.entries])
+                if piece.top:
+                    top = offset + piece.top
+                offset += piece.width
+            shift += top
+
+        for pieces, weight in texts:
+            add(pieces, weight)
+        public = " ".join(out)
+        if not private:
+            return public, None
+        add(private, "")
+        return public, " ".join(out)
+
+
 @dataclass(frozen=True)
 class _Spec:
     """What every batch needs to generate its rows."""
@@ -106,6 +195,7 @@ class _Spec:
     private_p: float
     random_seed: int
     dialect: str
+    vectors: _Vectors | None  # PostgreSQL: the index rows are written by the seed
 
 
 def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
@@ -128,10 +218,16 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     rng = random.Random(random_seed)
     catalogue, people, logins = _ensure_catalogue_and_users(users, password, rng)
     engine = db.engine
-    spec = _Spec(comments_per_bug, catalogue, people, _Pools(rng), rare_word, rare_percent / 100,
-                 private_percent / 100, random_seed, engine.dialect.name)
+    postgres = engine.dialect.name == "postgresql"
+    pools = _Pools(rng)
+    vectors = None
+    if postgres and bugs:
+        with engine.connect() as conn:
+            vectors = _Vectors(conn, pools, _rare_sentence(rare_word))
+        vectors = vectors if vectors.fit(comments_per_bug) else None
+    spec = _Spec(comments_per_bug, catalogue, people, pools, rare_word, rare_percent / 100,
+                 private_percent / 100, random_seed, engine.dialect.name, vectors)
     sizes = [min(batch_size, bugs - start) for start in range(0, bugs, batch_size)]
-    postgres = spec.dialect == "postgresql"
     done = comments = 0
     with engine.begin() as conn, ThreadPoolExecutor(max_workers=1) as helper:
         restore = _bulk_mode(conn, bugs, rebuild_indexes) if postgres else None
@@ -142,7 +238,7 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
             if number + 1 < len(sizes):  # the helper builds the next batch meanwhile
                 pending = helper.submit(_batch, next(blocks), spec, number + 1)
             _write(conn, tables)
-            if postgres:
+            if postgres and not vectors:
                 conn.execute(text("SELECT bugzot_fts_refresh(:ids)"), {"ids": ids})
             done += len(ids)
             comments += written_comments
@@ -283,7 +379,10 @@ def _generate(ids: list[int], spec: _Spec, rng: random.Random):
     statuses = [s for s, w in STATUS_MIX for _ in range(w)]
     severities = [s for s, w in zip(workflow.SEVERITIES, SEVERITY_MIX, strict=True) for _ in range(w)]
     platforms, systems = workflow.PLATFORMS, workflow.OP_SYSES
-    bugs, comments, ccs = [], [], []
+    vectors = spec.vectors
+    sentences, rare = pools.sentences, _rare_sentence(spec.rare_word)
+    summary_indexes, sentence_indexes = range(len(pools.summaries)), range(len(sentences))
+    bugs, comments, ccs, searches = [], [], [], []
     for bug_id in ids:
         product_id, component_id, versions, default_assignee = rng.choice(catalogue)
         status = rng.choice(statuses)
@@ -292,24 +391,43 @@ def _generate(ids: list[int], spec: _Spec, rng: random.Random):
         assignee = None if rng.random() < 0.1 else (
             default_assignee if rng.random() < 0.7 else rng.choice(employees))
         created = now - timedelta(seconds=rng.randint(3600, 730 * 86400))
-        bugs.append((bug_id, product_id, component_id, rng.choice(versions), rng.choice(pools.summaries),
-                     status, resolution, rng.choice(severities), f"P{rng.randint(1, 5)}",
-                     rng.choice(platforms), rng.choice(systems), reporter, assignee,
-                     rng.random() < 0.02, _stamp(created, dialect), spec.comments_per_bug))
-        description = " ".join(rng.choices(pools.sentences, k=3))
-        if rng.random() < spec.rare_p:
-            description += f" Seen together with {spec.rare_word} again."
+        # Pool texts are drawn by index: the same random numbers as drawing the texts.
+        version, summary = rng.choice(versions), rng.choice(summary_indexes)
+        bug = (bug_id, product_id, component_id, version, pools.summaries[summary], status,
+               resolution, rng.choice(severities), f"P{rng.randint(1, 5)}", rng.choice(platforms),
+               rng.choice(systems), reporter, assignee)
+        is_private = rng.random() < 0.02
+        bugs.append((*bug, is_private, _stamp(created, dialect), spec.comments_per_bug))
+        described = rng.choices(sentence_indexes, k=3)
+        description = " ".join(sentences[i] for i in described)
+        with_rare = rng.random() < spec.rare_p
+        if with_rare:
+            description += " " + rare
         moment = created
         comments.append((bug_id, 0, reporter, description, False, False, _stamp(moment, dialect), 1))
+        public, private = [], []
         for number in range(1, replies + 1):
             moment += timedelta(seconds=rng.randint(60, 30 * 86400))
-            comments.append((bug_id, number, rng.choice(everyone),
-                             " ".join(rng.choices(pools.sentences, k=2)),
-                             rng.random() < spec.private_p, False, _stamp(moment, dialect), number + 1))
+            author, said = rng.choice(everyone), rng.choices(sentence_indexes, k=2)
+            hidden_from_most = rng.random() < spec.private_p
+            comments.append((bug_id, number, author, " ".join(sentences[i] for i in said),
+                             hidden_from_most, False, _stamp(moment, dialect), number + 1))
+            (private if hidden_from_most else public).extend(said)
         bugs[-1] += (_stamp(min(moment, now), dialect),)
         if rng.random() < 0.2:
             ccs.append((bug_id, rng.choice(everyone)))
-    return bugs, comments, ccs
+        if vectors:
+            texts = [([vectors.summaries[summary]], "A"),
+                     ([vectors.sentences[i] for i in described] + ([vectors.rare] if with_rare else []),
+                      "B"),
+                     ([vectors.sentences[i] for i in public], "")]
+            searches.append((bug_id, *vectors.row(texts, [vectors.sentences[i] for i in private]),
+                             status, is_private, reporter, product_id))
+    return (bugs, comments, ccs, searches) if vectors else (bugs, comments, ccs)
+
+
+def _rare_sentence(word: str) -> str:
+    return f"Seen together with {word} again."
 
 
 BUG_COLUMNS = ("id", "product_id", "component_id", "version_id", "summary", "status", "resolution",
@@ -320,13 +438,16 @@ COMMENT_COLUMNS = ("bug_id", "number", "author_id", "body", "is_private", "is_hi
 CC_COLUMNS = ("bug_id", "user_id")
 
 
-TABLES = (("bugs", BUG_COLUMNS), ("comments", COMMENT_COLUMNS), ("bug_cc", CC_COLUMNS))
+SEARCH_COLUMNS = ("bug_id", "public_tsv", "all_tsv", "status", "is_private", "reporter_id",
+                  "product_id")
+TABLES = (("bugs", BUG_COLUMNS), ("comments", COMMENT_COLUMNS), ("bug_cc", CC_COLUMNS),
+          ("bug_search", SEARCH_COLUMNS))  # bug_search: PostgreSQL only (SQLite's triggers fill it)
 
 
 def _write(conn: Connection, tables: tuple) -> None:
     """Insert one batch from ``_batch`` in ``conn``'s transaction (COPY on PostgreSQL)."""
     cursor = conn.connection.cursor()
-    for (table, columns), data in zip(TABLES, tables, strict=True):
+    for (table, columns), data in zip(TABLES[:len(tables)], tables, strict=True):
         if conn.dialect.name == "postgresql":
             cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", data,
                                size=1 << 20)
@@ -336,8 +457,11 @@ def _write(conn: Connection, tables: tuple) -> None:
     cursor.close()
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _copy_buffer(rows: list[tuple]) -> io.StringIO:
-    """Rows in COPY text format (the generated text holds no tabs, newlines or backslashes)."""
+    """Rows in COPY text format (only a --rare-word can bring characters to escape)."""
     def cell(value) -> str:
         if value is None:
             return "\\N"
@@ -345,6 +469,9 @@ def _copy_buffer(rows: list[tuple]) -> io.StringIO:
             return "t"
         if value is False:
             return "f"
+        if isinstance(value, str) and ("\\" in value or "\t" in value or "\n" in value
+                                       or "\r" in value):
+            return value.translate(_COPY_ESCAPES)
         return str(value)
 
     return io.StringIO("".join("\t".join(map(cell, row)) + "\n" for row in rows))
