@@ -165,7 +165,8 @@ def many(app):
 
 
 @pytest.mark.parametrize("sort", ["id", "-updated", "priority", "-severity", "summary", "assignee",
-                                  "-component", "status", "resolution"])
+                                  "-assignee", "-component", "component", "product", "-product",
+                                  "status", "resolution"])
 def test_keyset_pages_cover_every_row_once_both_ways(client, auth, many, sort):
     reporter = next(u for u in many if u.role.name == "Reporter")
     _login(auth, reporter.username)
@@ -235,6 +236,73 @@ def test_workflow_order_sorts_walk_their_index(client, auth, many, backend, sort
                 assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plan), plan
             assert any(f"ix_bugs_{field}_order" in line for line in plan), plan
         conn.rollback()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has no LATERAL
+@pytest.mark.parametrize("sort", ["product", "-component", "assignee", "-assignee"])
+def test_name_sorts_take_each_groups_first_bugs_along_an_index(client, auth, many, backend, sort):
+    """PostgreSQL: a sort by product, component or assignee name reads each one's first bugs
+    in id order from the (key, id) index (LATERAL), not every matching bug; past a cursor too.
+    (SQLite sorts the matching bugs; the keyset test above covers every sort on both.)"""
+    key = {"product": "product_id", "component": "component_id", "assignee": "assignee_id"}[
+        sort.lstrip("-")]
+    _login(auth, many[0].username)
+    ran: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "LATERAL" in statement:
+            ran.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
+        client.get("/bugs?" + link(NEXT_RE, response))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(ran) == 2
+    with db.engine.connect() as conn:
+        for statement, parameters in ran:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a table this small is read whole
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+            assert f"ix_bugs_{key}_id" in plan, plan
+        conn.rollback()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has no LATERAL
+@pytest.mark.parametrize("query", [
+    "status=all&sort=component", "sort=-component", "status=all&sort=-product",
+    "status=all&sort=assignee", "sort=-assignee", "product=Atlas&sort=component",
+    "product=Atlas&product=Borealis&sort=-component", "component=Core&status=all&sort=component",
+    "product=Cobalt&sort=product", "assignee=seed0002&assignee=seed0003&status=all&sort=-assignee",
+    "severity=normal&sort=component",  # a filter the groups cannot take: sorted as before
+])
+def test_name_sorts_page_exactly_like_sorting_every_bug(client, auth, app, backend, query,
+                                                        monkeypatch):
+    """Every page of a grouped name sort, both ways, equals the page that sorting all the
+    matching bugs gives (the path SQLite and the other filters take)."""
+    from bugzot.search import query as search_query
+    from bugzot.services.seed import seed
+
+    seed(700, 1, users=6, batch_size=300, password=PASSWORD, random_seed=11)  # pages for every list
+    _login(auth, "seed0002")
+
+    def walk() -> tuple[list[list[int]], list[list[int]]]:
+        pages, response = [], client.get(f"/bugs?{query}&limit=25")
+        pages.append(listed_ids(response))
+        while (after := link(NEXT_RE, response)):
+            response = client.get("/bugs?" + after)
+            pages.append(listed_ids(response))
+        back = [pages[-1]]
+        while (before := link(PREV_RE, response)):
+            response = client.get("/bugs?" + before)
+            back.append(listed_ids(response))
+        return pages, back[::-1]
+
+    grouped = walk()
+    monkeypatch.setattr(search_query, "_groups", lambda q: None)
+    assert walk() == grouped
+    assert len(grouped[0]) > 1 and grouped[0] == grouped[1]
 
 
 def test_count_is_capped(client, auth, many, monkeypatch):

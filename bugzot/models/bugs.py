@@ -23,8 +23,8 @@ class Bug(db.Model):
     __tablename__ = "bugs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    component_id: Mapped[int] = mapped_column(ForeignKey("components.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id"))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"), index=True)
     summary: Mapped[str] = mapped_column(String(255))
@@ -35,7 +35,7 @@ class Bug(db.Model):
     platform: Mapped[str] = mapped_column(String(32), default="All")
     op_sys: Mapped[str] = mapped_column(String(32), default="All")
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     qa_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     dup_of_id: Mapped[int | None] = mapped_column(ForeignKey("bugs.id"), index=True)
     # A private bug is seen only by its reporter and holders of bug.private.
@@ -57,6 +57,10 @@ class Bug(db.Model):
         # List pages sort by these with the id as tie-breaker (keyset pagination).
         Index("ix_bugs_product_status", "product_id", "status"),
         Index("ix_bugs_updated_id", "updated_at", "id"),
+        # Lists sorted by product, component or assignee read each one's bugs in id order.
+        Index("ix_bugs_product_id_id", "product_id", "id"),
+        Index("ix_bugs_component_id_id", "component_id", "id"),
+        Index("ix_bugs_assignee_id_id", "assignee_id", "id"),
     )
     # Optimistic locking: every UPDATE checks ``revision``, so two saves
     # racing from the same page cannot both win (the loser gets the mid-air page).
