@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from bugzot.extensions import db
 from bugzot.models import Bug, BugCC, Component, Product, User, Version
-from bugzot.models.bugs import workflow_order
+from bugzot.models.bugs import RESOLUTION_ORDER, workflow_order
 from bugzot.search import fts
 from bugzot.search.params import NOBODY, RELEVANCE, BugQuery, SearchError
 from bugzot.visibility import visible_bugs_clause
@@ -42,7 +42,7 @@ SORTS: dict[str, tuple[Any, type]] = {
     "product": (Product.name, str),
     "component": (Component.name, str),
     "status": (workflow_order(Bug.status, STATUSES), int),
-    "resolution": (sa.func.coalesce(Bug.resolution, ""), str),
+    "resolution": (RESOLUTION_ORDER, str),
     "severity": (workflow_order(Bug.severity, SEVERITIES), int),
     "priority": (workflow_order(Bug.priority, PRIORITIES), int),
     "assignee": (sa.func.coalesce(Assignee.username, ""), str),
