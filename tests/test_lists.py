@@ -203,6 +203,24 @@ def test_deep_pages_use_keyset_not_offset(client, auth, many):
     assert "(bugs.updated_at, bugs.id) < (" in pages[0]  # WHERE (sort, id) < last row
 
 
+def two_pages_statements(client, sort: str, marker: str) -> list[tuple[str, object]]:
+    """The statements (with parameters) holding ``marker`` that the first two pages of all
+    bugs sorted by ``sort`` ran, to EXPLAIN them."""
+    ran: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if marker in statement:
+            ran.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
+        client.get("/bugs?" + link(NEXT_RE, response))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return ran
+
+
 @pytest.mark.parametrize("sort, expression, index", [
     ("priority", "CASE bugs.priority", "ix_bugs_priority_order"),
     ("-severity", "CASE bugs.severity", "ix_bugs_severity_order"),
@@ -217,18 +235,7 @@ def test_sorts_walk_their_index(client, auth, many, backend, sort, expression, i
     table this small would otherwise be sorted), so a query whose expression differs from
     the index's must still Sort."""
     _login(auth, many[0].username)
-    ran: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if "ORDER BY " + expression in statement:
-            ran.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
-        client.get("/bugs?" + link(NEXT_RE, response))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    ran = two_pages_statements(client, sort, "ORDER BY " + expression)
     assert len(ran) == 2 and f"({expression}" in ran[1][0]  # the second past a cursor
     with db.engine.connect() as conn:
         for statement, parameters in ran:
@@ -253,18 +260,7 @@ def test_name_sorts_take_each_groups_first_bugs_along_an_index(client, auth, man
     key = {"product": "product_id", "component": "component_id", "assignee": "assignee_id"}[
         sort.lstrip("-")]
     _login(auth, many[0].username)
-    ran: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if "LATERAL" in statement:
-            ran.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
-        client.get("/bugs?" + link(NEXT_RE, response))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    ran = two_pages_statements(client, sort, "LATERAL")
     assert len(ran) == 2
     with db.engine.connect() as conn:
         for statement, parameters in ran:
