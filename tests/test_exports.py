@@ -7,8 +7,12 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
+import sqlalchemy as sa
 
+from bugzot.extensions import db
+from bugzot.models import Bug, User
 from bugzot.search import iter_rows, parse_query
+from bugzot.visibility import visible_bugs_clause
 from tests.search_support import comment
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -70,6 +74,25 @@ def test_csv_export_walks_every_page(client, auth, app, data, make_bug):
     assert len(_csv(client.get("/bugs.csv"))) == 9
     app.config["SEARCH_EXPORT_MAX"] = 4
     assert len(_csv(client.get("/bugs.csv"))) == 4
+
+
+@pytest.mark.parametrize("sort", ["component", "-assignee", "product"])
+def test_exports_sorted_by_a_name_walk_every_chunk_like_the_list(client, auth, app, backend,
+                                                                  monkeypatch, sort):
+    """On PostgreSQL the name sorts take each group's first bugs (LATERAL) chunk by chunk;
+    the rows must be those, in the order, that sorting every matching bug gives."""
+    from bugzot.search import query as search_query
+    from bugzot.services.seed import seed
+
+    seed(90, 1, users=5, batch_size=40, random_seed=3)
+    reader = db.session.scalar(sa.select(User).where(User.username == "seed0002"))
+    q = parse_query({"sort": sort, "status": "all"})
+    chunked = [r.id for r in iter_rows(q, reader, max_rows=1000, chunk=7)]
+    monkeypatch.setattr(search_query, "_groups", lambda q: None)
+    assert [r.id for r in iter_rows(q, reader, max_rows=1000, chunk=7)] == chunked
+    visible = db.session.scalar(sa.select(sa.func.count()).select_from(Bug).where(
+        visible_bugs_clause(reader)))
+    assert len(chunked) == len(set(chunked)) == visible > 7 * 10
 
 
 def test_atom_feed_is_valid_and_escaped(client, auth, data):

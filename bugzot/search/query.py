@@ -387,10 +387,13 @@ def count(q: BugQuery, user: Any) -> tuple[int, bool]:
 
 def iter_rows(q: BugQuery, user: Any, max_rows: int, chunk: int = 500) -> Iterator[Any]:
     """Every row of ``q`` from its cursor on, in sort order (at most ``max_rows``)."""
-    stmt, expr, kind = _list_statement(q, user, _conditions(q, user))
+    conditions, groups = _conditions(q, user), _groups(q)
+    stmt, expr, kind = _list_statement(q, user, conditions)
     cursor, sent = q.after, 0
     while sent < max_rows:
-        rows = _page(stmt, expr, kind, cursor, q.descending, min(chunk, max_rows - sent))
+        size = min(chunk, max_rows - sent)
+        rows = (_page(stmt, expr, kind, cursor, q.descending, size) if groups is None else
+                _grouped_rows(q, user, conditions, groups, cursor, q.descending, size, False))
         yield from rows
         sent += len(rows)
         if len(rows) < chunk:
