@@ -87,7 +87,7 @@ def _check_argon2(cfg: Mapping[str, Any]) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions from ``bugzot.extensions`` to ``app``."""
-    from bugzot import models  # noqa: F401  (registers every table with the metadata)
+    from bugzot import events, models  # noqa: F401  (models: registers every table)
     from bugzot.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -98,3 +98,4 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    events.init_app(app)

@@ -8,13 +8,13 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from bugzot import permissions
-from bugzot.services import ServiceError
+from bugzot.exceptions import ServiceError
 
 
 def register_commands(app: Flask) -> None:
     """Add BugZot's commands to ``app.cli``."""
     from bugzot.deploy.commands import apache_config, create_db_roles
-    from bugzot.services.seed import seed_command
+    from bugzot.seed.bulk import seed_command
 
     for command in (init_db, create_admin, create_user, seed_demo, seed_command,
                     apache_config, create_db_roles):
@@ -66,7 +66,8 @@ def _create(username: str, email: str, password: str, real_name: str, role: str)
 
     ensure_default_roles()
     try:
-        user = create(username, email, password, real_name=real_name, role_name=role, active=True)
+        user = create(permissions.SYSTEM, username, email, password, real_name=real_name,
+                      role_name=role, active=True)
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Created {user.role.name} {user.username} <{user.email}>.")
@@ -78,7 +79,7 @@ def _create(username: str, email: str, password: str, real_name: str, role: str)
               help="Password of every demo account.")
 def seed_demo(password: str) -> None:
     """Add demo products, components, versions and one user per role."""
-    from bugzot.services.demo import seed_demo as seed
+    from bugzot.seed.demo import seed_demo as seed
 
     try:
         logins = seed(password)

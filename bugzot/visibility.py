@@ -7,7 +7,9 @@ page) asks these functions; no other code decides visibility. Two kinds of helpe
   (search, counts, lists): ``visible_bugs_clause``, ``visible_comments_clause``,
   ``readable_comments_clause``, ``visible_attachments_clause``,
   ``visible_history_clause``.
-* ``can_see_*`` / ``visible_*`` answer for one object or one bug.
+* ``can_see_*`` / ``visible_bug`` answer for one object or one bug.
+
+The read side of the services (``services.read``) builds its statements from these.
 
 For users without ``bug.private`` a private comment, attachment or history row
 does not exist: it is left out, never shown as a placeholder, never counted.
@@ -20,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, false, or_, select, true
-from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from bugzot import permissions
@@ -88,7 +89,7 @@ def visible_comments_clause(user: Any) -> ColumnElement[bool]:
     Combine with ``visible_bugs_clause`` when the query is not already limited to
     visible bugs.
     """
-    return _public_unless(Comment.is_private, sees_private(user))
+    return public_unless(Comment.is_private, sees_private(user))
 
 
 def readable_comments_clause(user: Any) -> ColumnElement[bool]:
@@ -110,22 +111,10 @@ def can_read_comment(user: Any, comment: Comment) -> bool:
         not comment.is_hidden or permissions.can(user, permissions.COMMENT_HIDE))
 
 
-def visible_comments(user: Any, bug: Bug, since_revision: int | None = None) -> list[Comment]:
-    """``bug``'s comments that exist for ``user``, oldest first (optionally only newer ones)."""
-    return list(db.session.scalars(_COMMENTS[sees_private(user)], {
-        "bug_id": bug.id, "since": -1 if since_revision is None else since_revision}))
-
-
-def visible_comment_count(user: Any, bug: Bug) -> int:
-    """How many comments of ``bug`` exist for ``user`` (the description included)."""
-    return db.session.scalar(select(db.func.count()).select_from(Comment).where(
-        Comment.bug_id == bug.id, visible_comments_clause(user))) or 0
-
-
 # -- attachments ------------------------------------------------------------------
 def visible_attachments_clause(user: Any) -> ColumnElement[bool]:
     """WHERE clause on ``Attachment``: the attachments that exist for ``user``."""
-    return _public_unless(Attachment.is_private, sees_private(user))
+    return public_unless(Attachment.is_private, sees_private(user))
 
 
 def can_see_attachment(user: Any, attachment: Attachment | None) -> bool:
@@ -137,45 +126,22 @@ def can_see_attachment(user: Any, attachment: Attachment | None) -> bool:
     return can_see_bug(user, db.session.get(Bug, attachment.bug_id))
 
 
-def visible_attachments(user: Any, bug: Bug) -> list[Attachment]:
-    """``bug``'s attachments that exist for ``user``, oldest first."""
-    return list(db.session.scalars(_ATTACHMENTS[sees_private(user)], {"bug_id": bug.id}))
-
-
 # -- history ----------------------------------------------------------------------
 def visible_history_clause(user: Any) -> ColumnElement[bool]:
     """WHERE clause on ``BugChange``: history rows ``user`` may see.
 
     Rows about private comments or attachments carry ``is_private``.
     """
-    return _public_unless(BugChange.is_private, sees_private(user))
+    return public_unless(BugChange.is_private, sees_private(user))
 
 
-def visible_history(user: Any, bug: Bug, since_revision: int | None = None) -> list[BugChange]:
-    """``bug``'s history rows ``user`` may see, oldest first (optionally only newer ones)."""
-    return list(db.session.scalars(_HISTORY[sees_private(user)], {
-        "bug_id": bug.id, "since": -1 if since_revision is None else since_revision}))
-
-
-# -- the per-bug lists, built once for each answer of sees_private ------------------
-# (Building a statement per call costs more Python time than running it.)
-def _public_unless(is_private: Any, sees_private_rows: bool) -> ColumnElement[bool]:
-    """The one rule for private comments, attachments and history rows."""
+# -- the one rule for private rows, and the bug lookup built once per kind of viewer ---
+def public_unless(is_private: Any, sees_private_rows: bool) -> ColumnElement[bool]:
+    """The one rule for private comments, attachments and history rows: the WHERE
+    clause on their ``is_private`` column for a viewer who does (not) see private rows."""
     return true() if sees_private_rows else is_private.is_(False)
 
 
-_BUG_ID, _SINCE = bindparam("bug_id"), bindparam("since")
-_BUG_BY_ID = {viewer: select(Bug).where(Bug.id == _BUG_ID, bugs_rule(viewer, bindparam("viewer_id")))
+_BUG_BY_ID = {viewer: select(Bug).where(Bug.id == bindparam("bug_id"),
+                                        bugs_rule(viewer, bindparam("viewer_id")))
               for viewer in VIEWERS}
-_COMMENTS = {private: select(Comment).where(
-    Comment.bug_id == _BUG_ID, Comment.revision > _SINCE,
-    _public_unless(Comment.is_private, private))
-    .order_by(Comment.number).options(joinedload(Comment.author)) for private in (True, False)}
-_ATTACHMENTS = {private: select(Attachment).where(
-    Attachment.bug_id == _BUG_ID, _public_unless(Attachment.is_private, private))
-    .order_by(Attachment.id).options(joinedload(Attachment.uploader)) for private in (True, False)}
-_HISTORY = {private: select(BugChange).where(
-    BugChange.bug_id == _BUG_ID, BugChange.revision > _SINCE,
-    _public_unless(BugChange.is_private, private))
-    .order_by(BugChange.changed_at, BugChange.id).options(joinedload(BugChange.user))
-    for private in (True, False)}

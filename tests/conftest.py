@@ -1,9 +1,9 @@
 """Shared fixtures. Every test that takes ``app`` runs twice: on SQLite and on PostgreSQL.
 
-Each database is migrated once per session (which also tests the migrations) and
-emptied before every test. PostgreSQL comes from ``BUGZOT_TEST_POSTGRES_URL`` or,
-by default, a throwaway database on the server at 127.0.0.1:5432; ``scripts/test.sh``
-starts a throwaway server when none is reachable. PostgreSQL tests never skip.
+The databases are migrated once per session (which also tests the migrations). Tests
+that start no live server run in a transaction rolled back at their end, inside one
+rolled back at the end of their module (``tests/databases.py``); live servers, threads
+and the browser use ``live_app`` on a second database whose commits are real.
 """
 
 from __future__ import annotations
@@ -13,124 +13,170 @@ import email
 import os
 import re
 import secrets
+import threading
 from email.message import Message
 
 import pytest
 import sqlalchemy as sa
+from databases import (
+    BACKENDS,
+    BUILD_TIME_KEYS,
+    base_config,
+    drop_postgres_database,
+    empty_database,
+    migrate,
+    outer_transaction,
+    postgres_database,
+    savepoint_for_test,
+    transactional_app,
+)
+from flask import has_app_context
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from bugzot import create_app
 from bugzot.extensions import db
+from bugzot.permissions import SYSTEM
 
-DEFAULT_PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct-horse-battery"
-BACKENDS = ("sqlite", "postgresql")
-
-
-def base_config(tmp_path, db_url: str) -> dict:
-    """The test configuration for an app on ``db_url`` with files under ``tmp_path``."""
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-" + secrets.token_hex(8),
-        "SQLALCHEMY_DATABASE_URI": db_url,
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        "ARGON2_PARALLELISM": 1,
-        "BASE_URL": "http://bugzot.test",
-        "MAIL_OUTBOX": str(tmp_path / "outbox"),
-        "ATTACHMENT_FOLDER": str(tmp_path / "attachments"),
-    }
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 # -- databases ----------------------------------------------------------------------
-def _postgres_url(worker_tag: str) -> tuple[str, str | None]:
-    """(test database URL, admin URL to drop it with, or None if given from outside)."""
-    given = os.environ.get("BUGZOT_TEST_POSTGRES_URL")
-    if given:
-        return given, None
-    admin_url = os.environ.get("BUGZOT_TEST_POSTGRES_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
-    name = f"bugzot_test_{worker_tag}"
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.exit(
-            f"PostgreSQL is not reachable at {admin_url} ({exc.orig}).\n"
-            "Run the suite with scripts/test.sh (it starts a throwaway server) or set "
-            "BUGZOT_TEST_POSTGRES_URL.", returncode=3)
-    finally:
-        engine.dispose()
-    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False), admin_url
+@pytest.fixture(scope="session")
+def all_database_urls(tmp_path_factory):
+    """Migrated databases: ``{"sqlite": url, "postgresql": url}`` for transactional
+    tests and ``{"sqlite-live": ..., "postgresql-live": ...}`` for committing ones."""
+    tag = secrets.token_hex(4)
+    urls, drops = {}, []
+    for kind in ("", "-live"):
+        sqlite_file = tmp_path_factory.mktemp("sqlite") / f"bugzot{kind}.sqlite"
+        urls["sqlite" + kind] = f"sqlite:///{sqlite_file}"
+        pg_url, pg_admin = postgres_database(f"bugzot_test_{tag}{kind.replace('-', '_')}")
+        urls["postgresql" + kind] = pg_url
+        if pg_admin:
+            drops.append((pg_url, pg_admin))
+        if os.environ.get("BUGZOT_TEST_POSTGRES_URL") and kind:
+            raise pytest.UsageError("BUGZOT_TEST_POSTGRES_URL names one database; the suite "
+                                    "needs two. Set BUGZOT_TEST_POSTGRES_ADMIN_URL instead.")
+    for backend, url in urls.items():
+        migrate(url, tmp_path_factory.mktemp(backend))
+    yield urls
+    for url, admin in drops:
+        drop_postgres_database(url, admin)
 
 
 @pytest.fixture(scope="session")
-def database_urls(tmp_path_factory):
-    """Backend name -> URL of a freshly migrated database for this test session."""
-    tag = secrets.token_hex(4)
-    sqlite_file = tmp_path_factory.mktemp("sqlite") / "bugzot.sqlite"
-    pg_url, pg_admin = _postgres_url(tag)
-    urls = {"sqlite": f"sqlite:///{sqlite_file}", "postgresql": pg_url}
-    for backend, url in urls.items():
-        app = create_app(base_config(tmp_path_factory.mktemp(backend), url))
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
-    yield urls
-    if pg_admin:
-        engine = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(pg_url).database}" WITH (FORCE)'))
-        engine.dispose()
+def database_urls(all_database_urls):
+    """Backend name -> URL of the migrated database of transactional tests."""
+    return {backend: all_database_urls[backend] for backend in BACKENDS}
 
 
-def empty_database() -> None:
-    """Delete every row of every table (the schema stays), then re-create built-in roles."""
-    from bugzot.services.roles import ensure_default_roles
-
-    tables = list(reversed(db.metadata.sorted_tables))
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
-            conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
-                sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
-    ensure_default_roles()
+@pytest.fixture(scope="session")
+def live_database_urls(all_database_urls):
+    """Backend name -> URL of the migrated database whose commits are real."""
+    return {backend: all_database_urls[backend + "-live"] for backend in BACKENDS}
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(request) -> str:
-    """The database backend of this run of the test."""
+    """The database backend of this run of the module's tests."""
     return request.param
+
+
+@pytest.fixture(scope="session")
+def _shared_apps(database_urls, tmp_path_factory):
+    """One transactional app per backend for the whole session (built lazily)."""
+    apps: dict = {}
+
+    def get(backend: str):
+        if backend not in apps:
+            apps[backend] = transactional_app(database_urls[backend],
+                                              tmp_path_factory.mktemp(f"app-{backend}"))
+        return apps[backend]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def module_db(_shared_apps, backend):
+    """The shared app of this backend with the module's outer transaction open: a
+    module-scoped data set built here (``with module_db.app_context(): ...``) is seen by
+    every test of the module and rolled back after the last one."""
+    app = _shared_apps(backend)
+    with outer_transaction(app) as conn:
+        app.extensions["bugzot.test_connection"] = conn
+        yield app
+        app.extensions.pop("bugzot.test_connection", None)
 
 
 @pytest.fixture
 def app_config(tmp_path, backend, database_urls) -> dict:
-    """The config the ``app`` fixture builds with; tests may update it before using ``app``."""
+    """Settings the ``app`` fixture applies for this test; tests may change them first."""
     return base_config(tmp_path, database_urls[backend])
 
 
 class IsolatedClient(FlaskClient):
     """A test client whose requests run like a real server's: each in a fresh app
-    context, with its own ``g`` and database session, not the test's pushed one."""
+    context, with its own ``g`` and database session, not the test's pushed one.
+
+    Before each request the test's own session ends its transaction (as a real test
+    process's would), so that whatever the request commits is not nested inside it."""
 
     def open(self, *args, **kwargs):
+        if has_app_context() and db.session().in_transaction():
+            db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
-def app(app_config, tmp_path):
-    """An app on an empty, migrated database, with an app context pushed for the test.
+def app(module_db, app_config, tmp_path):
+    """The shared app in a transaction rolled back after the test, with an app context
+    pushed for the test and this test's settings applied.
 
     Requests made with ``client`` do not share that context (see IsolatedClient), so
     re-read objects (``db.session.expire_all()``) after a request changed them.
     """
-    application = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    application = module_db
+    saved = dict(application.config)
+    application.config.update({k: v for k, v in app_config.items() if k not in BUILD_TIME_KEYS})
+    application.test_client_class = IsolatedClient
+    conn = application.extensions["bugzot.test_connection"]
+    try:
+        with savepoint_for_test(conn), application.app_context():
+            yield application
+            db.session.remove()
+    finally:
+        application.config.clear()
+        application.config.update(saved)
+
+
+@pytest.fixture
+def client(any_app):
+    """A test client of the test's app (``live_app`` when the test uses it, else ``app``)."""
+    return any_app.test_client()
+
+
+@pytest.fixture
+def runner(any_app):
+    """A CLI runner of the test's app (``live_app`` when the test uses it, else ``app``)."""
+    return any_app.test_cli_runner()
+
+
+# -- live servers and the browser (real commits) ------------------------------------------
+@pytest.fixture
+def live_app_config(tmp_path, backend, live_database_urls) -> dict:
+    """Settings of ``live_app``; tests may change them first."""
+    return base_config(tmp_path, live_database_urls[backend])
+
+
+@pytest.fixture
+def live_app(live_app_config, tmp_path):
+    """An app on the committing database, emptied first, with an app context pushed:
+    for servers in threads or processes, which must see what the test commits."""
+    application = create_app(live_app_config, instance_path=str(tmp_path / "instance"))
     application.test_client_class = IsolatedClient
     with application.app_context():
         empty_database()
@@ -140,13 +186,36 @@ def app(app_config, tmp_path):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def live_server(live_app):
+    """``live_app`` served by Werkzeug's threaded server on a free 127.0.0.1 port (as
+    under Windows' one multi-threaded Apache child); yields its base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="bugzot-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
+def browser_page():
+    """A page of Debian's headless Chromium driven by Playwright, with the console
+    errors and page errors it reports (``problems``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        problems: list[str] = []
+        # HTTP errors (400 form answers) are logged too: not problems here
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error"
+                and not msg.text.startswith("Failed to load resource") else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        yield page, problems
+        browser.close()
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -187,14 +256,22 @@ def auth(client) -> AuthActions:
 
 
 @pytest.fixture
-def make_user(app):
+def any_app(request, backend):
+    """The app of this test for the factories: ``live_app`` if the test uses it, else ``app``."""
+    if "live_app" in request.fixturenames:
+        return request.getfixturevalue("live_app")
+    return request.getfixturevalue("app")
+
+
+@pytest.fixture
+def make_user(any_app):
     """Factory: ``make_user("ann", role="Employee", active=True)`` -> User."""
     from bugzot.services.accounts import create_user
 
     def make(username: str = None, role: str = "Reporter", password: str = PASSWORD,
              active: bool = True, email: str | None = None, real_name: str = ""):
         username = username or f"user{secrets.token_hex(3)}"
-        return create_user(username, email or f"{username}@example.com", password,
+        return create_user(SYSTEM, username, email or f"{username}@example.com", password,
                            real_name=real_name, role_name=role, active=active)
 
     return make
@@ -214,7 +291,7 @@ def login_as(client, auth, make_user):
 
 
 @pytest.fixture
-def make_product(app):
+def make_product(any_app):
     """Factory: a product (in a classification) with components and versions, made
     through the catalogue services as the admin pages do."""
     from bugzot.models import Classification
@@ -225,25 +302,25 @@ def make_product(app):
         name = name or f"Product{secrets.token_hex(3)}"
         cls = db.session.scalar(sa.select(Classification).where(Classification.name == classification))
         if cls is None:
-            cls = catalogue.save_classification(None, name=classification)
-        product = catalogue.save_product(None, name=name, classification_id=cls.id, **fields)
+            cls = catalogue.save_classification(SYSTEM, None, name=classification)
+        product = catalogue.save_product(SYSTEM, None, name=name, classification_id=cls.id, **fields)
         for c in components:
-            catalogue.save_component(product, None, name=c, description=f"{c} component")
+            catalogue.save_component(SYSTEM, product, None, name=c, description=f"{c} component")
         for v in versions:
-            catalogue.save_version(product, None, value=v)
+            catalogue.save_version(SYSTEM, product, None, value=v)
         for i, m in enumerate(milestones):
-            catalogue.save_milestone(product, None, value=m, sortkey=i)
+            catalogue.save_milestone(SYSTEM, product, None, value=m, sortkey=i)
         return product
 
     return make
 
 
 @pytest.fixture
-def outbox(app):
+def outbox(any_app):
     """Callable returning the mails written so far, oldest first."""
 
     def read() -> list[Message]:
-        folder = app.config["MAIL_OUTBOX"]
+        folder = any_app.config["MAIL_OUTBOX"]
         if not os.path.isdir(folder):
             return []
         mails = []
@@ -264,7 +341,7 @@ def mail_link(message: Message, prefix: str) -> str:
 
 
 @pytest.fixture
-def make_bug(app, make_user, make_product):
+def make_bug(any_app, make_user, make_product):
     """Factory: ``make_bug(product=None, reporter=None, summary=..., description=...,
     status=..., **fields)`` -> Bug, filed through ``services.bugs.file_bug``.
 
@@ -272,10 +349,12 @@ def make_bug(app, make_user, make_product):
     (default: a new Reporter). ``status`` may be any status: open ones are filed
     directly, closed ones are then resolved through the workflow by an Employee
     (``resolution`` defaults to FIXED). Other ``fields`` go to ``file_bug``
-    (component, version, severity, priority, platform, op_sys, cc, is_private).
+    (component, version, severity, priority, platform, op_sys, cc, is_private; ``cc`` is
+    a set of users).
     """
     from bugzot.models import Product
     from bugzot.services import bugs
+    from bugzot.services.commands import BugEdit, NewBug, NewComment
 
     def make(product=None, reporter=None, summary: str = "Something is broken",
              description: str = "Steps to reproduce: ...", status: str | None = None,
@@ -289,15 +368,69 @@ def make_bug(app, make_user, make_product):
         fields.setdefault("component", product.components[0].name)
         fields.setdefault("version", product.versions[0].value if product.versions else "")
         closed = status in ("RESOLVED", "VERIFIED", "CLOSED")
-        bug = bugs.file_bug(reporter, product=product.name, summary=summary,
-                            description=description, status=None if closed else status, **fields)
+        if isinstance(fields.get("cc"), str):
+            fields["cc"] = frozenset(users_named(fields["cc"]))
+        bug = bugs.file_bug(reporter, NewBug(product=product.name, summary=summary,
+                                             description=description,
+                                             status=None if closed else status, **fields))
         if closed:
             employee = make_user(role="Employee")
             path = {"RESOLVED": ["RESOLVED"], "VERIFIED": ["RESOLVED", "VERIFIED"],
                     "CLOSED": ["RESOLVED", "CLOSED"]}[status]
             for step in path:
-                bugs.update_bug(employee, bug, {"bug_status": step, "resolution": resolution},
-                                revision=bug.revision, comment=f"Moving to {step}.")
+                bugs.update_bug(employee, bug, BugEdit(
+                    bug.revision, {"bug_status": step, "resolution": resolution},
+                    comment=NewComment(f"Moving to {step}.")))
         return bug
 
     return make
+
+
+def users_named(names: str) -> list:
+    """The users called ``names`` (comma- or space-separated), for typed commands."""
+    from bugzot.forms.fields import usernames
+    from bugzot.services.read.users import users_by_username
+
+    found = users_by_username(usernames(names))
+    return [found[n] for n in usernames(names)]
+
+
+def edit(user, bug, fields=None, *, comment: str = "", private: bool = False, cc_add=(),
+         cc_remove=(), revision="current"):
+    """``services.bugs.update_bug`` with a typed ``BugEdit`` built from keyword values:
+    ``fields`` maps field names to typed values (users, sets of ids...), ``cc_add`` and
+    ``cc_remove`` are users; ``revision`` defaults to the bug's current one."""
+    from bugzot.services import bugs
+    from bugzot.services.commands import BugEdit, NewComment, SetEdit
+
+    return bugs.update_bug(user, bug, BugEdit(
+        bug.revision if revision == "current" else revision, dict(fields or {}),
+        cc=SetEdit(add=frozenset(cc_add), remove=frozenset(cc_remove)),
+        comment=NewComment(comment, private) if comment else None))
+
+
+def cc_of(bug) -> list:
+    """The users on ``bug``'s CC list, by username (as the bug page lists them)."""
+    from bugzot.services.read.bugs import cc_lists
+
+    return cc_lists([bug.id])[bug.id]
+
+
+def other_session():
+    """A session of "another process": what it commits, the test's session sees only
+    when it reads again (transactional tests: a savepoint on the shared connection).
+
+    The test's own transaction ends first, its objects kept as they were loaded (stale,
+    as a real process's would be): what the other session commits must not be nested in
+    a transaction the test might still roll back. So inside the ``with`` block, read
+    nothing through the test's session (take ids before)."""
+    from sqlalchemy.orm import Session
+
+    session = db.session()
+    if session.in_transaction():
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+    return Session(bind=db.session.get_bind(), join_transaction_mode="create_savepoint")

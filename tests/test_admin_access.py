@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bugzot import permissions as P
 from bugzot.extensions import db
 from bugzot.models import Classification, Component, Milestone, Product, Role, User, Version
+from bugzot.permissions import SYSTEM
 from bugzot.services import catalogue, roles
 from tests.conftest import PASSWORD, post_form
 
@@ -32,14 +33,14 @@ ALLOWED = {
 @pytest.fixture
 def world(app, make_user):
     """A small catalogue, a user to edit and an unused custom role; returns their ids."""
-    tools = catalogue.save_classification(None, name="Tools")
-    widget = catalogue.save_product(None, name="Widget", classification_id=tools.id,
+    tools = catalogue.save_classification(SYSTEM, None, name="Tools")
+    widget = catalogue.save_product(SYSTEM, None, name="Widget", classification_id=tools.id,
                                     description="A widget")
-    comp = catalogue.save_component(widget, None, name="General")
-    version = catalogue.save_version(widget, None, value="1.0")
-    milestone = catalogue.save_milestone(widget, None, value="M1")
+    comp = catalogue.save_component(SYSTEM, widget, None, name="General")
+    version = catalogue.save_version(SYSTEM, widget, None, value="1.0")
+    milestone = catalogue.save_milestone(SYSTEM, widget, None, value="M1")
     victim = make_user("victim", role=P.REPORTER)
-    custom = roles.save_role(None, "Custom", "", [P.BUG_VIEW])
+    custom = roles.save_role(SYSTEM, None, "Custom", "", [P.BUG_VIEW])
     return {"cls": tools.id, "product": widget.id, "component": comp.id, "version": version.id,
             "milestone": milestone.id, "victim": victim.id, "custom": custom.id,
             "employee_role": roles.role_by_name(P.EMPLOYEE).id,

@@ -8,9 +8,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import Classification, Component, Milestone, Product, Version
-from bugzot.services import ServiceError, catalogue
+from bugzot.permissions import SYSTEM
+from bugzot.services import catalogue
 from tests.conftest import post_form
 
 
@@ -23,12 +25,12 @@ def admin(login_as):
 def widget(app):
     """Product "Widget" (classification "Tools") with component General, version 1.0,
     milestone M1; and product "Gadget" in the same classification."""
-    tools = catalogue.save_classification(None, name="Tools")
-    widget = catalogue.save_product(None, name="Widget", classification_id=tools.id)
-    catalogue.save_component(widget, None, name="General")
-    catalogue.save_version(widget, None, value="1.0")
-    catalogue.save_milestone(widget, None, value="M1")
-    catalogue.save_product(None, name="Gadget", classification_id=tools.id)
+    tools = catalogue.save_classification(SYSTEM, None, name="Tools")
+    widget = catalogue.save_product(SYSTEM, None, name="Widget", classification_id=tools.id)
+    catalogue.save_component(SYSTEM, widget, None, name="General")
+    catalogue.save_version(SYSTEM, widget, None, value="1.0")
+    catalogue.save_milestone(SYSTEM, widget, None, value="M1")
+    catalogue.save_product(SYSTEM, None, name="Gadget", classification_id=tools.id)
     return widget
 
 
@@ -77,9 +79,9 @@ def test_admin_builds_a_product_through_the_pages(client, admin, make_user):
 
 
 def test_edit_forms_show_current_values(client, admin, widget, make_user):
-    make_user("dev", role="Employee")
+    dev = make_user("dev", role="Employee")
     comp = widget.components[0]
-    catalogue.save_component(widget, comp, name="General", default_assignee="dev")
+    catalogue.save_component(SYSTEM, widget, comp, name="General", default_assignee=dev)
     page = page_text(client.get(f"/admin/products/{widget.id}/components/{comp.id}"))
     assert 'value="General"' in page and 'value="dev"' in page
     page = page_text(client.get(f"/admin/classifications/{widget.classification_id}"))
@@ -141,17 +143,18 @@ def test_duplicate_on_rename_is_a_form_error(client, admin, widget, kind):
     gadget = db.session.scalar(select(Product).where(Product.name == "Gadget"))
     other = {
         "classification": lambda: (f"/admin/classifications/"
-                                   f"{catalogue.save_classification(None, name='Other').id}",
+                                   f"{catalogue.save_classification(SYSTEM, None, name='Other').id}",
                                    {"name": "TOOLS", "sortkey": "0"}),
         "product": lambda: (f"/admin/products/{gadget.id}",
                             {"name": "widget", "classification_id": gadget.classification_id}),
         "component": lambda: (f"/admin/products/{widget.id}/components/"
-                              f"{catalogue.save_component(widget, None, name='Other').id}",
+                              f"{catalogue.save_component(SYSTEM, widget, None, name='Other').id}",
                               {"name": "General"}),
         "version": lambda: (f"/admin/products/{widget.id}/versions/"
-                            f"{catalogue.save_version(widget, None, value='2.0').id}", {"value": "1.0"}),
+                            f"{catalogue.save_version(SYSTEM, widget, None, value='2.0').id}",
+                            {"value": "1.0"}),
         "milestone": lambda: (f"/admin/products/{widget.id}/milestones/"
-                              f"{catalogue.save_milestone(widget, None, value='M2').id}",
+                              f"{catalogue.save_milestone(SYSTEM, widget, None, value='M2').id}",
                               {"value": "M1", "sortkey": "0"}),
     }[kind]
     url, data = other()
@@ -284,7 +287,8 @@ def test_default_people_must_be_active_users(client, admin, widget, make_user, f
 
 def test_disabled_default_assignee_may_stay_when_editing(client, admin, widget, make_user):
     dev = make_user("dev", role="Employee")
-    comp = catalogue.save_component(widget, widget.components[0], name="General", default_assignee="dev")
+    comp = catalogue.save_component(SYSTEM, widget, widget.components[0], name="General",
+                                    default_assignee=dev)
     dev.is_active = False
     db.session.commit()
     r = post_form(client, f"/admin/products/{widget.id}/components/{comp.id}",
@@ -300,16 +304,18 @@ def test_disabled_default_assignee_may_stay_when_editing(client, admin, widget, 
 
 
 # -- the service on its own ----------------------------------------------------------------------
-def test_service_errors_name_their_field(app, widget):
+def test_service_errors_name_their_field(app, widget, make_user):
+    ghost = make_user("ghost", active=False)
     cases = [
-        (lambda: catalogue.save_classification(None, name=" "), "name"),
-        (lambda: catalogue.save_product(None, name="P" * 65, classification_id=1), "name"),
-        (lambda: catalogue.save_product(None, name="New", classification_id=None), "classification_id"),
-        (lambda: catalogue.save_component(widget, None, name="General"), "name"),
-        (lambda: catalogue.save_component(widget, None, name="X", default_qa_contact="ghost"),
+        (lambda: catalogue.save_classification(SYSTEM, None, name=" "), "name"),
+        (lambda: catalogue.save_product(SYSTEM, None, name="P" * 65, classification_id=1), "name"),
+        (lambda: catalogue.save_product(SYSTEM, None, name="New", classification_id=None),
+         "classification_id"),
+        (lambda: catalogue.save_component(SYSTEM, widget, None, name="General"), "name"),
+        (lambda: catalogue.save_component(SYSTEM, widget, None, name="X", default_qa_contact=ghost),
          "default_qa_contact"),
-        (lambda: catalogue.save_version(widget, None, value=""), "value"),
-        (lambda: catalogue.save_milestone(widget, None, value="M5", sortkey=10**6), "sortkey"),
+        (lambda: catalogue.save_version(SYSTEM, widget, None, value=""), "value"),
+        (lambda: catalogue.save_milestone(SYSTEM, widget, None, value="M5", sortkey=10**6), "sortkey"),
     ]
     for call, field in cases:
         with pytest.raises(ServiceError) as info:

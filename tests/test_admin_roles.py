@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bugzot import permissions as P
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import Role
-from bugzot.services import ServiceError, catalogue
+from bugzot.permissions import SYSTEM
+from bugzot.services import catalogue
 from bugzot.services import roles as role_service
 from bugzot.services.roles import role_by_name
 from tests.conftest import post_form
@@ -70,7 +72,7 @@ def test_edit_grants_of_builtin_role(client, admin):
 
 @pytest.mark.parametrize("name", ["employee", "ADMIN", "Auditor"])
 def test_duplicate_role_name_is_a_form_error(client, admin, name):
-    role_service.save_role(None, "Auditor", "", [])
+    role_service.save_role(SYSTEM, None, "Auditor", "", [])
     before = role_count()
     r = post_form(client, "/admin/roles/new", {"name": name, "permissions": [P.BUG_VIEW]})
     assert r.status_code == 200 and "already exists" in text(r)
@@ -78,7 +80,7 @@ def test_duplicate_role_name_is_a_form_error(client, admin, name):
 
 
 def test_renaming_onto_another_role_is_a_form_error(client, admin):
-    role_service.save_role(None, "Auditor", "", [])
+    role_service.save_role(SYSTEM, None, "Auditor", "", [])
     r = edit_role(client, "Auditor", [], new_name="supervisor")
     assert r.status_code == 200 and "already exists" in text(r)
     assert db.session.scalar(select(Role).where(Role.name == "Auditor")) is not None
@@ -105,13 +107,13 @@ def test_builtin_role_cannot_be_renamed(client, admin):
 
 
 def test_custom_role_can_be_renamed(client, admin):
-    role_service.save_role(None, "Auditor", "", [])
+    role_service.save_role(SYSTEM, None, "Auditor", "", [])
     assert edit_role(client, "Auditor", [], new_name="Inspector").status_code == 302
     assert grants("Inspector") == set()
 
 
 def test_role_name_race_is_a_form_error(client, admin, monkeypatch):
-    role_service.save_role(None, "Auditor", "", [])
+    role_service.save_role(SYSTEM, None, "Auditor", "", [])
     monkeypatch.setattr(role_service, "_name_taken", lambda name, role: False)
     before = role_count()
     r = post_form(client, "/admin/roles/new", {"name": "Auditor"})
@@ -144,18 +146,18 @@ def test_admin_role_may_lose_other_permissions(client, admin):
 def test_lockout_guard_in_the_service(app):
     admin_role = role_by_name(P.ADMIN)
     with pytest.raises(ServiceError) as info:
-        role_service.save_role(admin_role, P.ADMIN, "", [P.ADMIN_USERS])
+        role_service.save_role(SYSTEM, admin_role, P.ADMIN, "", [P.ADMIN_USERS])
     assert info.value.field == "permissions" and P.ADMIN_ROLES in info.value.message
     assert grants(P.ADMIN) == set(P.ALL_PERMISSIONS)
     # other roles may drop them freely
-    custom = role_service.save_role(None, "Deputy", "", [P.ADMIN_ROLES, P.ADMIN_USERS])
-    role_service.save_role(custom, "Deputy", "", [])
+    custom = role_service.save_role(SYSTEM, None, "Deputy", "", [P.ADMIN_ROLES, P.ADMIN_USERS])
+    role_service.save_role(SYSTEM, custom, "Deputy", "", [])
     assert grants("Deputy") == set()
 
 
 # -- delete -------------------------------------------------------------------------------------------
 def test_delete_unused_custom_role(client, admin):
-    custom = role_service.save_role(None, "Temp", "", [P.BUG_VIEW])
+    custom = role_service.save_role(SYSTEM, None, "Temp", "", [P.BUG_VIEW])
     assert "Delete" in text(client.get("/admin/roles"))
     r = post_form(client, f"/admin/roles/{custom.id}/delete", {})
     assert r.status_code == 302
@@ -164,7 +166,7 @@ def test_delete_unused_custom_role(client, admin):
 
 
 def test_builtin_and_used_roles_cannot_be_deleted(client, admin, make_user):
-    used = role_service.save_role(None, "Used", "", [P.BUG_VIEW])
+    used = role_service.save_role(SYSTEM, None, "Used", "", [P.BUG_VIEW])
     make_user("holder", role="Used")
     for role, message in ((role_by_name(P.REPORTER), "Built-in roles cannot be deleted."),
                           (used, "1 user(s) still hold this role")):
@@ -175,7 +177,7 @@ def test_builtin_and_used_roles_cannot_be_deleted(client, admin, make_user):
 
 
 def test_delete_without_csrf_token_is_refused(client, admin):
-    custom = role_service.save_role(None, "Temp", "", [])
+    custom = role_service.save_role(SYSTEM, None, "Temp", "", [])
     r = client.post(f"/admin/roles/{custom.id}/delete", data={})
     assert r.status_code == 400
     assert db.session.get(Role, custom.id) is not None
@@ -184,8 +186,8 @@ def test_delete_without_csrf_token_is_refused(client, admin):
 # -- grants take effect ----------------------------------------------------------------------------------
 def test_granting_product_manage_to_employee_makes_components_editable(
         app, client, admin, auth, make_user):
-    cls = catalogue.save_classification(None, name="Tools")
-    product = catalogue.save_product(None, name="Widget", classification_id=cls.id)
+    cls = catalogue.save_classification(SYSTEM, None, name="Tools")
+    product = catalogue.save_product(SYSTEM, None, name="Widget", classification_id=cls.id)
     make_user("emp", role=P.EMPLOYEE)
     url = f"/admin/products/{product.id}/components/new"
     employee_client = app.test_client()
@@ -211,7 +213,7 @@ def test_revoking_bug_create_from_reporter(client, admin, make_user):
 
 
 def test_custom_role_with_only_user_admin(app, client, admin, make_user):
-    role_service.save_role(None, "Helpdesk", "Manages accounts", [P.BUG_VIEW, P.ADMIN_USERS])
+    role_service.save_role(SYSTEM, None, "Helpdesk", "Manages accounts", [P.BUG_VIEW, P.ADMIN_USERS])
     make_user("desk", role="Helpdesk")
     desk = app.test_client()
     assert post_form(desk, "/login", {"login": "desk", "password": "correct-horse-battery"}

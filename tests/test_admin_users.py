@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bugzot import permissions as P
 from bugzot.extensions import db
 from bugzot.models import User
+from bugzot.permissions import SYSTEM
 from bugzot.services import accounts
 from bugzot.services.roles import role_by_name
 from tests.conftest import PASSWORD, post_form
@@ -103,12 +104,21 @@ def test_create_user_errors(client, admin, data, message):
 
 
 def test_create_user_race_is_a_form_error(client, admin, monkeypatch):
-    from sqlalchemy.exc import IntegrityError
+    """Another request creates the same account between our checks and our insert."""
+    from conftest import other_session
 
-    def racing(*args, **kwargs):
-        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+    from bugzot.models import User
+    real_hash = accounts.hash_password
 
-    monkeypatch.setattr(accounts, "create_user", racing)
+    def racing(password):
+        role_id = role_by_name(P.REPORTER).id
+        with other_session() as other:
+            other.add(User(username="fresh", email="fresh@example.com", password_hash="x",
+                           role_id=role_id, is_active=True))
+            other.commit()
+        return real_hash(password)
+
+    monkeypatch.setattr(accounts, "hash_password", racing)
     r = post_form(client, "/admin/users/new",
                   {"username": "fresh", "email": "fresh@example.com", "password": PASSWORD,
                    "role_id": role_by_name(P.REPORTER).id})
@@ -183,7 +193,7 @@ def helpdesk(app, make_user):
     """A client logged in as "desk", whose role is Employee plus admin.users."""
     from bugzot.services.roles import save_role
 
-    save_role(None, "Helpdesk", "", list(P.DEFAULT_GRANTS[P.EMPLOYEE][1]) + [P.ADMIN_USERS])
+    save_role(SYSTEM, None, "Helpdesk", "", list(P.DEFAULT_GRANTS[P.EMPLOYEE][1]) + [P.ADMIN_USERS])
     make_user("desk", role="Helpdesk")
     desk = app.test_client()
     assert post_form(desk, "/login", {"login": "desk", "password": PASSWORD}).status_code == 302
@@ -211,10 +221,17 @@ def test_user_manager_gives_only_roles_within_own_rights(helpdesk, make_user, ta
         assert victim.role.name == P.REPORTER and made is None
 
 
-def test_user_manager_may_edit_a_stronger_user_without_changing_role(helpdesk, make_user):
+@pytest.mark.parametrize("change", ["real_name", "disable", "demote"])
+def test_user_manager_may_not_touch_a_stronger_account(helpdesk, make_user, change):
+    """Issue 14, defect 5: only the new role used to be checked, so a user manager could
+    demote or disable an Admin. An account holding rights the manager lacks is off limits."""
     boss = make_user("bigboss", role=P.ADMIN)
-    r = post_form(helpdesk, f"/admin/users/{boss.id}",
-                  {"real_name": "Big Boss", "role_id": boss.role_id, "is_active": "y"})
-    assert r.status_code == 302
+    form = {"real_name": "Big Boss", "role_id": boss.role_id, "is_active": "y"}
+    if change == "disable":
+        form = {"real_name": "", "role_id": boss.role_id}
+    elif change == "demote":
+        form = {"real_name": "", "role_id": role_by_name(P.REPORTER).id, "is_active": "y"}
+    r = post_form(helpdesk, f"/admin/users/{boss.id}", form)
+    assert r.status_code == 200 and "holds permissions you do not have" in text(r)
     db.session.expire_all()
-    assert boss.real_name == "Big Boss"
+    assert (boss.real_name, boss.is_active, boss.role.name) == ("", True, P.ADMIN)

@@ -35,6 +35,8 @@ from pathlib import Path
 import pytest
 from livehttp import Browser, free_port, wait_for
 
+from bugzot.permissions import SYSTEM
+
 pytestmark = pytest.mark.apache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +102,7 @@ def _seed(instance: Path) -> None:
     with app.app_context():
         upgrade()
         ensure_default_roles()
-        create_user("reporter", "reporter@example.com", PASSWORD, role_name="Reporter")
+        create_user(SYSTEM, "reporter", "reporter@example.com", PASSWORD, role_name="Reporter")
         product = Product(name="Widget", description="The widget.",
                           classification=Classification(name="Default"))
         product.components = [Component(name="Engine", description="The engine.")]

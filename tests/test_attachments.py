@@ -11,12 +11,13 @@ import pytest
 import sqlalchemy as sa
 from conftest import post_form
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
 
-from bugzot import visibility
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import Attachment, BugChange, Comment
-from bugzot.services import ServiceError, attachments
+from bugzot.services import attachments
+from bugzot.services.commands import Upload
+from bugzot.services.read import bugs as read
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 40
@@ -43,8 +44,9 @@ def upload(client, bug, content: bytes, filename="file.bin", mimetype="applicati
                      content_type="multipart/form-data")
 
 
-def storage(content: bytes, filename="f.bin") -> FileStorage:
-    return FileStorage(io.BytesIO(content), filename=filename)
+def storage(content: bytes, filename="f.bin", **flags) -> Upload:
+    """A file to attach, as the typed command the attachments service takes."""
+    return Upload(filename, io.BytesIO(content), **flags)
 
 
 # -- upload and storage ------------------------------------------------------------------------
@@ -283,8 +285,8 @@ def test_patch_view_is_escaped(app, client, login_as, make_bug):
 def test_private_attachment_is_invisible_to_reporters(app, client, auth, make_bug, make_user):
     bug = make_bug()
     employee, reporter = make_user(role="Employee"), make_user(role="Reporter")
-    att = attachments.add_attachment(employee, bug, storage(b"internal notes\n", "secret-notes.txt"),
-                                     description="Secret notes", is_private=True)
+    att = attachments.add_attachment(employee, bug, storage(
+        b"internal notes\n", "secret-notes.txt", description="Secret notes", is_private=True))
     attachments.update_attachment(employee, att, description="Secret notes v2", is_patch=False,
                                   is_obsolete=True, is_private=True)
     auth.login(reporter.username)
@@ -295,8 +297,8 @@ def test_private_attachment_is_invisible_to_reporters(app, client, auth, make_bu
     assert client.get(f"/attachments/{att.id}").status_code == 404
     assert client.get(f"/attachments/{att.id}/diff").status_code == 404
     assert client.get(f"/attachments/{att.id}/edit").status_code == 404
-    assert visibility.visible_attachments(reporter, bug) == []
-    assert all(r.attachment_id is None for r in visibility.visible_history(reporter, bug))
+    assert read.attachments_of(reporter, [bug.id])[bug.id] == []
+    assert all(r.attachment_id is None for r in read.history_of(reporter, [bug.id])[bug.id])
     auth.logout()
     auth.login(employee.username)
     assert client.get(f"/attachments/{att.id}").status_code == 200

@@ -5,68 +5,21 @@ script runs under the strict CSP (no inline JS)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from conftest import PASSWORD, base_config, empty_database
-from werkzeug.serving import make_server
-
-from bugzot import create_app
-from bugzot.extensions import db
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 NEW_KEY = "bugzot:draft:bug-new:Widget"
 
 
-@pytest.fixture
-def live_app(tmp_path, database_urls):
-    """An app on the session's SQLite database served on a free port by a thread."""
-    app = create_app(base_config(tmp_path, database_urls["sqlite"]),
-                     instance_path=str(tmp_path / "instance"))
-    with app.app_context():
-        empty_database()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        problems: list[str] = []
-        # HTTP errors (400 form answers, the missing favicon) are logged too: not problems here
-        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error"
-                and not msg.text.startswith("Failed to load resource") else None)
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
-        yield page, problems
-        browser.close()
-
-
-def test_bug_form_draft_is_saved_restored_and_cleared(live_app, browser_page):
-    app, base = live_app
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_bug_form_draft_is_saved_restored_and_cleared(live_app, live_server, browser_page,
+                                                      make_user, make_product):
+    base = live_server
     page, problems = browser_page
-    with app.app_context():
-        from bugzot.models import Classification, Component, Product, Version
-        from bugzot.services.accounts import create_user
-
-        create_user("walter", "walter@example.com", PASSWORD, role_name="Reporter")
-        db.session.add(Product(name="Widget", classification=Classification(name="Default"),
-                               components=[Component(name="Core")],
-                               versions=[Version(value="1.0")]))
-        db.session.commit()
+    make_user("walter")
+    make_product("Widget", components=("Core",), versions=("1.0",))
 
     page.goto(f"{base}/login")
     page.fill("input[name=login]", "walter")

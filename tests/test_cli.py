@@ -8,7 +8,7 @@ from bugzot.models import Product, Role, User
 from tests.conftest import PASSWORD
 
 
-def test_init_db_is_idempotent_and_creates_roles(runner):
+def test_init_db_is_idempotent_and_creates_roles(live_app, runner):
     for _ in range(2):
         result = runner.invoke(args=["init-db"])
         assert result.exit_code == 0, result.output
@@ -70,13 +70,13 @@ def test_seed_demo_prints_logins_and_is_idempotent(runner, auth):
     assert auth.login("supervisor", "demo-password").status_code == 302
 
 
-def test_commands_push_their_own_app_context(app_config, tmp_path):
+def test_commands_push_their_own_app_context(live_app_config, tmp_path):
     """run.py invokes commands without an app context (unlike the fixtures): they must cope."""
     import contextvars
 
     from bugzot import create_app
 
-    fresh = create_app(app_config, instance_path=str(tmp_path / "other-instance"))
+    fresh = create_app(live_app_config, instance_path=str(tmp_path / "other-instance"))
     for command in (["init-db"], ["seed-demo"]):
         result = contextvars.Context().run(fresh.test_cli_runner().invoke, args=command)
         assert result.exit_code == 0, result.output

@@ -6,14 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import post_form
+from conftest import edit, post_form
 from sqlalchemy import func, select
 
 from bugzot import visibility
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.markup import render_comment
 from bugzot.models import Bug, Comment
-from bugzot.services import ServiceError, bugs
+from bugzot.services import bugs
+from bugzot.services.read import bugs as read
 
 SECRET = "The customer is ACME, password hunter2"
 
@@ -59,9 +61,8 @@ def private_setup(make_bug, make_user):
     """A public bug with one public and one private comment by an Employee."""
     employee = make_user("emma", role="Employee")
     bug = make_bug(summary="Login fails")
-    bugs.update_bug(employee, bug, {}, revision=bug.revision, comment="Public note")
-    bugs.update_bug(employee, bug, {"priority": "P1"}, revision=bug.revision, comment=SECRET,
-                    comment_private=True)
+    edit(employee, bug, comment="Public note")
+    edit(employee, bug, {"priority": "P1"}, comment=SECRET, private=True)
     return bug, employee
 
 
@@ -72,8 +73,8 @@ def test_private_comment_absent_for_reporter_everywhere(app, client, login_as, p
     assert "Public note" in html and SECRET not in html
     assert "Comments (2)" in html  # description + public comment; the private one is not counted
     assert 'id="c2"' not in html and "private" not in html.split('id="comments"', 1)[1]
-    assert [c.number for c in visibility.visible_comments(reporter, bug)] == [0, 1]
-    assert visibility.visible_comment_count(reporter, bug) == 2
+    assert [c.number for c in read.comments_of(reporter, [bug.id])[bug.id]] == [0, 1]
+    assert read.comment_counts(reporter, [bug.id]) == {bug.id: 2}
     # the clauses search and lists use
     query = select(func.count()).select_from(Comment).join(Bug).where(
         Comment.body.contains("hunter2"), visibility.visible_bugs_clause(reporter),
@@ -86,7 +87,7 @@ def test_private_comment_visible_to_employee(app, client, auth, private_setup):
     auth.login(employee.username)
     html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
     assert SECRET in html and "Comments (3)" in html and 'class="badge private"' in html
-    assert visibility.visible_comment_count(employee, bug) == 3
+    assert read.comment_counts(employee, [bug.id]) == {bug.id: 3}
 
 
 def test_reporter_cannot_write_private_comments(app, client, login_as, make_bug):
@@ -143,7 +144,7 @@ def test_hide_forms_on_the_page_post_and_repeat_no_ids(app, client, auth, make_b
     an admin's page has no duplicate ids, and a form's own fields are enough to post it."""
     bug = make_bug(description="First words")
     admin = make_user(role="Admin")
-    bugs.update_bug(admin, bug, {}, revision=bug.revision, comment="Second words")
+    edit(admin, bug, comment="Second words")
     auth.login(admin.username)
     page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
     forms = re.findall(r'<form class="inline" method="post" action="([^"]+/hide)">(.*?)</form>',
@@ -165,8 +166,8 @@ def test_hiding_a_private_comment_leaves_no_trace_for_reporters(app, client, aut
     private = db.session.scalars(select(Comment).where(Comment.is_private)).one()
     bugs.set_comment_hidden(admin, private, True)
     reporter = make_user(role="Reporter")
-    assert all(r.field != "comment_hidden" for r in visibility.visible_history(reporter, bug))
-    assert any(r.field == "comment_hidden" for r in visibility.visible_history(admin, bug))
+    assert all(r.field != "comment_hidden" for r in read.history_of(reporter, [bug.id])[bug.id])
+    assert any(r.field == "comment_hidden" for r in read.history_of(admin, [bug.id])[bug.id])
     auth.login(reporter.username)
     assert "Comment hidden" not in client.get(f"/bugs/{bug.id}").get_data(as_text=True)
 

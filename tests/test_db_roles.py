@@ -13,11 +13,12 @@ import secrets
 
 import pytest
 import sqlalchemy as sa
-from conftest import DEFAULT_PG_ADMIN_URL
+from databases import DEFAULT_PG_ADMIN_URL
 from flask_migrate import upgrade
 
 from bugzot import create_app
 from bugzot.extensions import db
+from bugzot.permissions import SYSTEM
 
 
 def _admin_url() -> str:
@@ -84,7 +85,7 @@ def test_owner_migrates_and_app_role_has_least_privilege(names, tmp_path):
         from bugzot.models import User
         from bugzot.services.accounts import create_user
 
-        user = create_user("least", "least@example.com", "least-privilege-pw")  # INSERT + sequence
+        user = create_user(SYSTEM, "least", "least@example.com", "least-privilege-pw")  # INSERT + sequence
         user.real_name = "Least Privilege"  # UPDATE
         db.session.commit()
         assert db.session.scalar(sa.select(User.real_name).where(User.id == user.id)) == "Least Privilege"

@@ -82,7 +82,7 @@ def test_exports_sorted_by_a_name_walk_every_chunk_like_the_list(client, auth, a
     """On PostgreSQL the name sorts take each group's first bugs (LATERAL) chunk by chunk;
     the rows must be those, in the order, that sorting every matching bug gives."""
     from bugzot.search import query as search_query
-    from bugzot.services.seed import seed
+    from bugzot.seed.bulk import seed
 
     seed(90, 1, users=5, batch_size=40, random_seed=3)
     reader = db.session.scalar(sa.select(User).where(User.username == "seed0002"))

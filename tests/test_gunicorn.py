@@ -24,6 +24,7 @@ def _instance(folder: Path) -> None:
 
     from bugzot import create_app
     from bugzot.extensions import db
+    from bugzot.permissions import SYSTEM
     from bugzot.services.accounts import create_user
     from bugzot.services.roles import ensure_default_roles
 
@@ -36,7 +37,7 @@ def _instance(folder: Path) -> None:
     with app.app_context():
         upgrade()
         ensure_default_roles()
-        create_user("gunny", "gunny@example.com", PASSWORD, role_name="Reporter")
+        create_user(SYSTEM, "gunny", "gunny@example.com", PASSWORD, role_name="Reporter")
         db.engine.dispose()
 
 

@@ -5,29 +5,29 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from conftest import edit
 
 from bugzot.extensions import db
 from bugzot.models import Bug, User
 from tests.conftest import PASSWORD
-from tests.search_support import NEXT_RE, PREV_RE, link, listed_ids, recorded_sql, writes
+from tests.search_support import NEXT_RE, PREV_RE, link, listed_ids, planner, recorded_sql, writes
 
 
 @pytest.fixture
 def catalog(make_product, make_user, make_bug):
     """Two products, four users and four bugs with different field values."""
-    from bugzot.services.bugs import update_bug
 
     alpha = make_product("Alpha", components=("Core", "UI"), versions=("1.0", "2.0"))
     beta = make_product("Beta", components=("Core", "Docs"), versions=("9.0",))
     ann, bob = make_user("ann"), make_user("bob")
     eve = make_user("eve", role="Employee")
-    make_user("zed", role="Employee")
+    zed = make_user("zed", role="Employee")
     b1 = make_bug(alpha, ann, summary="Crash in core", component="Core", version="1.0",
                   severity="critical", priority="P1")
-    update_bug(eve, b1, {"assigned_to": "zed"}, revision=b1.revision)
+    edit(eve, b1, {"assigned_to": zed})
     b2 = make_bug(alpha, bob, summary="Button misaligned", component="UI", version="2.0",
                   severity="minor", priority="P3")
-    update_bug(eve, b2, {}, revision=b2.revision, cc_add="ann")
+    edit(eve, b2, cc_add=[ann])
     b3 = make_bug(beta, ann, summary="Docs typo", component="Docs", severity="trivial",
                   priority="P2", status="RESOLVED", resolution="WONTFIX")
     b4 = make_bug(beta, eve, summary="Secret core leak", component="Core", severity="major",
@@ -158,7 +158,7 @@ def test_filters_stay_in_links(client, auth, catalog):
 @pytest.fixture
 def many(app):
     """130 seeded bugs (with ties in every sort column) and the seeded users."""
-    from bugzot.services.seed import seed
+    from bugzot.seed.bulk import seed
 
     seed(130, 2, users=6, batch_size=50, password=PASSWORD, random_seed=7)
     return db.session.scalars(sa.select(User).where(User.username.like("seed%"))).all()
@@ -237,10 +237,10 @@ def test_sorts_walk_their_index(client, auth, many, backend, sort, expression, i
     _login(auth, many[0].username)
     ran = two_pages_statements(client, sort, "ORDER BY " + expression)
     assert len(ran) == 2 and f"({expression}" in ran[1][0]  # the second past a cursor
-    with db.engine.connect() as conn:
+    with planner() as conn:
         for statement, parameters in ran:
             if backend == "postgresql":
-                conn.exec_driver_sql("SET enable_sort = off")
+                conn.exec_driver_sql("SET LOCAL enable_sort = off")
                 plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
                 assert not any("Sort" in line for line in plan), plan
             else:
@@ -248,7 +248,6 @@ def test_sorts_walk_their_index(client, auth, many, backend, sort, expression, i
                                                             parameters)]
                 assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plan), plan
             assert any(index in line for line in plan), plan
-        conn.rollback()
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has no LATERAL
@@ -262,13 +261,12 @@ def test_name_sorts_take_each_groups_first_bugs_along_an_index(client, auth, man
     _login(auth, many[0].username)
     ran = two_pages_statements(client, sort, "LATERAL")
     assert len(ran) == 2
-    with db.engine.connect() as conn:
+    with planner() as conn:
         for statement, parameters in ran:
-            conn.exec_driver_sql("SET enable_seqscan = off")  # a table this small is read whole
-            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a small table is read whole
+            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
             plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
             assert f"ix_bugs_{key}_id" in plan, plan
-        conn.rollback()
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has no LATERAL
@@ -284,7 +282,7 @@ def test_name_sorts_page_exactly_like_sorting_every_bug(client, auth, app, backe
     """Every page of a grouped name sort, both ways, equals the page that sorting all the
     matching bugs gives (the path SQLite and the other filters take)."""
     from bugzot.search import query as search_query
-    from bugzot.services.seed import seed
+    from bugzot.seed.bulk import seed
 
     seed(700, 1, users=6, batch_size=300, password=PASSWORD, random_seed=11)  # pages for every list
     _login(auth, "seed0002")

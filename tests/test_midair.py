@@ -7,13 +7,14 @@ import io
 import re
 
 import pytest
-from conftest import post_form
+from conftest import edit, other_session, post_form
 from sqlalchemy import func, select, update
-from werkzeug.datastructures import FileStorage
 
 from bugzot.extensions import db
+from bugzot.fields import form_values, snapshot
 from bugzot.models import Bug, Comment
 from bugzot.services import attachments, bugs
+from bugzot.services.commands import Upload
 
 
 def _form_value(html: str, name: str) -> str:
@@ -31,8 +32,7 @@ def test_collision_is_detected_and_keeps_the_users_work(app, client, auth, make_
     bug = make_bug()
     alice, bob = make_user(role="Employee"), make_user(role="Employee")
     loaded = bug.revision
-    bugs.update_bug(alice, bug, {"priority": "P1"}, revision=bug.revision,
-                    comment="Alice was here first.")
+    edit(alice, bug, {"priority": "P1"}, comment="Alice was here first.")
     auth.login(bob.username)
     response = post_form(client, f"/bugs/{bug.id}", {
         "revision": loaded, "severity": "critical", "priority": "P3", "summary": bug.summary,
@@ -64,10 +64,9 @@ def test_conflict_page_hides_what_the_user_may_not_see(app, client, auth, make_b
     bug = make_bug(reporter=reporter)
     employee = make_user(role="Employee")
     loaded = bug.revision
-    bugs.update_bug(employee, bug, {}, revision=bug.revision, comment="PRIVATE-TRIAGE-NOTE",
-                    comment_private=True)
-    attachments.add_attachment(employee, bug, FileStorage(io.BytesIO(b"x\n"), "internal.txt"),
-                               description="INTERNAL-FILE", is_private=True)
+    edit(employee, bug, comment="PRIVATE-TRIAGE-NOTE", private=True)
+    attachments.add_attachment(employee, bug, Upload("internal.txt", io.BytesIO(b"x\n"),
+                                                     description="INTERNAL-FILE", is_private=True))
     auth.login(reporter.username)
     response = post_form(client, f"/bugs/{bug.id}", {"revision": loaded, "comment": "Any news?"})
     html = response.get_data(as_text=True)
@@ -80,7 +79,7 @@ def test_conflict_page_hides_what_the_user_may_not_see(app, client, auth, make_b
 def test_conflict_page_form_is_csrf_protected(app, client, auth, make_bug, make_user):
     bug = make_bug()
     user = make_user(role="Employee")
-    bugs.update_bug(user, bug, {"priority": "P2"}, revision=bug.revision)
+    edit(user, bug, {"priority": "P2"})
     auth.login(user.username)
     response = client.post(f"/bugs/{bug.id}", data={"revision": 1, "comment": "no token"})
     assert response.status_code == 400
@@ -92,10 +91,12 @@ def test_race_between_check_and_write_is_a_collision(app, make_bug, make_user):
     """Both saves passed the revision check; the database lets only one win."""
     bug = make_bug()
     user = make_user(role="Employee")
-    with db.engine.begin() as conn:  # another process saves in between
-        conn.execute(update(Bug).where(Bug.id == bug.id).values(revision=Bug.revision + 1))
+    bug_id = bug.id
+    with other_session() as other:  # another process saves in between
+        other.execute(update(Bug).where(Bug.id == bug_id).values(revision=Bug.revision + 1))
+        other.commit()
     with pytest.raises(bugs.MidAirCollision):
-        bugs.update_bug(user, bug, {"priority": "P1"}, revision=bug.revision, comment="Lost?")
+        edit(user, bug, {"priority": "P1"}, comment="Lost?")
     db.session.expire_all()
     assert (bug.priority, bug.revision) == ("P3", 2)
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
@@ -104,9 +105,9 @@ def test_race_between_check_and_write_is_a_collision(app, make_bug, make_user):
 def test_values_at_undoes_later_changes(app, make_bug, make_user):
     bug = make_bug()
     user = make_user(role="Employee")
-    bugs.update_bug(user, bug, {"priority": "P1", "severity": "major"}, revision=bug.revision)
-    bugs.update_bug(user, bug, {"priority": "P2"}, revision=bug.revision)
+    edit(user, bug, {"priority": "P1", "severity": "major"})
+    edit(user, bug, {"priority": "P2"})
     assert {k: bugs.values_at(bug, 1)[k] for k in ("priority", "severity")} == \
         {"priority": "P3", "severity": "normal"}
     assert bugs.values_at(bug, 2)["priority"] == "P1"
-    assert bugs.values_at(bug, bug.revision) == bugs.current_values(bug)
+    assert bugs.values_at(bug, bug.revision) == form_values(snapshot(bug))

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from databases import base_config
 from flask_migrate import downgrade, upgrade
 
 from bugzot import create_app
 from bugzot.extensions import db
 from bugzot.models.bugs import ORDER_INDEXES as _ORDER_INDEXES
-from tests.conftest import base_config
 
 ORDER_INDEXES = {index.name: index for index in _ORDER_INDEXES}
 

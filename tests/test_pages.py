@@ -56,7 +56,9 @@ def test_403_page_is_friendly(client, login_as):
     assert "You are not allowed to see this page." in response.get_data(as_text=True)
 
 
-def test_unexpected_error_is_a_friendly_500_and_logged(app, client, login_as, caplog):
+def test_unexpected_error_is_a_friendly_500_and_logged(live_app, client, login_as, caplog):
+    app = live_app  # a fresh app: routes cannot be added to one that served requests
+
     @app.get("/boom")
     def boom():
         raise RuntimeError("kaboom")

@@ -4,8 +4,9 @@ not grow with the number of rows, comments or CC entries."""
 from __future__ import annotations
 
 import pytest
+from conftest import edit, users_named
 
-from bugzot.services.seed import seed
+from bugzot.seed.bulk import seed
 from tests.conftest import PASSWORD
 from tests.search_support import comment, listed_ids, recorded_sql
 
@@ -38,7 +39,6 @@ def test_list_queries_do_not_grow_with_rows(client, auth, app, url):
 
 
 def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, make_bug):
-    from bugzot.services.bugs import update_bug
 
     reporter = make_user("rita")
     employee = make_user("emma", role="Employee")
@@ -46,12 +46,12 @@ def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, mak
         make_user(name)
     bug = make_bug(reporter=reporter, summary="Counting queries")
     comment(bug, employee, "first reply")
-    update_bug(employee, bug, {}, revision=bug.revision, cc_add="cc1")
+    edit(employee, bug, cc_add=users_named("cc1"))
     auth.login("emma")
     few = _queries(client, f"/bugs/{bug.id}")
     for i in range(15):
         comment(bug, employee if i % 2 else reporter, f"reply {i}", private=i % 4 == 1)
-    update_bug(employee, bug, {}, revision=bug.revision, cc_add="cc2, cc3, cc4")
+    edit(employee, bug, cc_add=users_named("cc2, cc3, cc4"))
     page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
     assert "reply 14" in page and "cc4" in page
     assert _queries(client, f"/bugs/{bug.id}") == few

@@ -140,11 +140,11 @@ def test_text_search_filters_follow_raw_edits_of_the_bug(client, login_as, world
 
 
 def test_summary_edit_through_the_service_is_indexed(client, login_as, world):
-    from bugzot.services.bugs import update_bug
+    from conftest import edit as update
 
     _, reporter, employee, bugs = world
     bug = bugs["other"]
-    update_bug(employee, bug, {"summary": "Platypus rendering glitch"}, revision=bug.revision)
+    update(employee, bug, {"summary": "Platypus rendering glitch"})
     login_as("Reporter")
     assert listed_ids(client.get("/bugs?q=platypus&status=all")) == [bug.id]
 
@@ -213,7 +213,7 @@ def test_ranking_window_gives_the_same_pages_as_ranking_everything(client, auth,
     """The page query ranks only the best matches before joining; with filters that
     reject most of them it must fall back, never skip or reorder a bug."""
     from bugzot.search import query as search_query
-    from bugzot.services.seed import seed
+    from bugzot.seed.bulk import seed
     from tests.conftest import PASSWORD
 
     seed(300, 3, users=6, password=PASSWORD, random_seed=11)

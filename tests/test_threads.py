@@ -1,8 +1,8 @@
 """Many concurrent requests against ONE in-process app, as under Windows' mpm_winnt.
 
 On Windows Apache runs a single child process whose threads (``ThreadsPerChild``) all
-call the same app object. This serves the ``app`` fixture (SQLite and PostgreSQL) with
-Werkzeug's threaded server on 127.0.0.1 and lets logged-in and anonymous visitors hit
+call the same app object. This serves the ``live_app`` fixture (SQLite and PostgreSQL) with
+Werkzeug's threaded server (``live_server``) on 127.0.0.1 and lets logged-in and anonymous visitors hit
 it at once, each from its own thread with its own cookies. Every page must belong to
 the visitor that asked for it (no session, user or flash message crossing over),
 and nothing may fail or be logged as an error.
@@ -16,31 +16,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
-import pytest
 from conftest import PASSWORD
 from livehttp import Browser
-from werkzeug.serving import make_server
 
 USERS = 12
 ANONYMOUS = 4
 ROUNDS = 8
 
 
-@pytest.fixture
-def served(app):
-    """``app`` served by a threaded server on a free 127.0.0.1 port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="bugzot-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-def test_concurrent_visitors_only_ever_see_themselves(app, served, make_user, caplog):
+def test_concurrent_visitors_only_ever_see_themselves(live_app, live_server, make_user, caplog):
     caplog.set_level(logging.ERROR)
     tag = secrets.token_hex(3)
     names = [f"t{tag}u{i:02d}" for i in range(USERS)]
@@ -49,7 +33,7 @@ def test_concurrent_visitors_only_ever_see_themselves(app, served, make_user, ca
     start = threading.Barrier(USERS + ANONYMOUS, timeout=60)
 
     def user_visits(index: int) -> int:
-        me, browser = names[index], Browser(served)
+        me, browser = names[index], Browser(live_server)
         browser.login(me, PASSWORD)
         start.wait()
         for _ in range(ROUNDS):
@@ -64,7 +48,7 @@ def test_concurrent_visitors_only_ever_see_themselves(app, served, make_user, ca
         return ROUNDS
 
     def anonymous_visits(_: int) -> int:
-        browser = Browser(served)
+        browser = Browser(live_server)
         start.wait()
         for _ in range(ROUNDS):
             assert browser.get("/").status == 302
@@ -82,7 +66,7 @@ def test_concurrent_visitors_only_ever_see_themselves(app, served, make_user, ca
     assert not errors, [r.getMessage() for r in errors]
 
 
-def test_concurrent_logins_keep_flash_messages_apart(app, served, make_user):
+def test_concurrent_logins_keep_flash_messages_apart(live_app, live_server, make_user):
     """The "Welcome, <name>" flash lives in each visitor's own session."""
     names = [f"f{secrets.token_hex(3)}{i}" for i in range(8)]
     for name in names:
@@ -90,7 +74,7 @@ def test_concurrent_logins_keep_flash_messages_apart(app, served, make_user):
     start = threading.Barrier(len(names), timeout=60)
 
     def visit(name: str) -> str:
-        browser = Browser(served)
+        browser = Browser(live_server)
         token = browser.csrf_token()
         start.wait()
         body = urlencode({"login": name, "password": PASSWORD, "csrf_token": token}).encode()

@@ -8,13 +8,14 @@ import itertools
 import re
 
 import pytest
-from conftest import post_form
+from conftest import edit, post_form
 from sqlalchemy import select
 
-from bugzot import permissions, visibility, workflow
+from bugzot import permissions, workflow
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import BugChange
-from bugzot.services import ServiceError, bugs
+from bugzot.services.read import bugs as read
 from bugzot.workflow import TRANSITIONS
 
 ACTORS = ("own reporter", "other reporter", "Employee", "Supervisor", "Admin")
@@ -43,7 +44,7 @@ def _move(user, bug, row, comment="Because."):
     values = {"bug_status": row.new}
     if row.needs_resolution:
         values["resolution"] = "WONTFIX"
-    return bugs.update_bug(user, bug, values, revision=bug.revision, comment=comment)
+    return edit(user, bug, values, comment=comment)
 
 
 def test_table_covers_the_issue_defaults():
@@ -87,8 +88,7 @@ def test_transitions_not_in_the_table_are_refused_even_for_admins(app, make_bug,
     bug = make_bug(status=old)
     admin = make_user(role="Admin")
     with pytest.raises(ServiceError) as info:
-        bugs.update_bug(admin, bug, {"bug_status": new, "resolution": "FIXED"},
-                        revision=bug.revision, comment="Trying.")
+        edit(admin, bug, {"bug_status": new, "resolution": "FIXED"}, comment="Trying.")
     assert f"from {old} to {new}" in info.value.message
     db.session.refresh(bug)
     assert bug.status == old
@@ -99,9 +99,8 @@ def test_transitions_not_in_the_table_are_refused_even_for_admins(app, make_bug,
 def test_resolving_requires_a_valid_resolution(app, make_bug, make_user, row, resolution):
     bug = make_bug(status=row.old)
     with pytest.raises(ServiceError) as info:
-        bugs.update_bug(make_user(role="Employee"), bug,
-                        {"bug_status": row.new, "resolution": resolution},
-                        revision=bug.revision, comment="Done.")
+        edit(make_user(role="Employee"), bug, {"bug_status": row.new, "resolution": resolution},
+             comment="Done.")
     assert info.value.field == "resolution"
     db.session.refresh(bug)
     assert bug.status == row.old
@@ -129,30 +128,27 @@ def test_reopening_clears_resolution_and_duplicate(app, make_bug, make_user):
     original = make_bug()
     bug = make_bug()
     employee = make_user(role="Employee")
-    bugs.update_bug(employee, bug, {"bug_status": "RESOLVED", "resolution": "DUPLICATE",
-                                    "dup_id": str(original.id)}, revision=bug.revision, comment="Dup.")
+    edit(employee, bug, {"bug_status": "RESOLVED", "resolution": "DUPLICATE",
+                                    "dup_id": original.id}, comment="Dup.")
     assert bug.dup_of_id == original.id
-    bugs.update_bug(employee, bug, {"bug_status": "REOPENED", "resolution": "DUPLICATE",
-                                    "dup_id": str(original.id)}, revision=bug.revision,
-                    comment="Not a dup after all.")
+    edit(employee, bug, {"bug_status": "REOPENED", "resolution": "DUPLICATE",
+                                    "dup_id": original.id}, comment="Not a dup after all.")
     assert (bug.status, bug.resolution, bug.dup_of_id) == ("REOPENED", None, None)
 
 
 def test_resolution_cannot_be_set_on_an_open_bug(app, make_bug, make_user):
     bug = make_bug()
     with pytest.raises(ServiceError) as info:
-        bugs.update_bug(make_user(role="Employee"), bug, {"resolution": "FIXED"},
-                        revision=bug.revision)
+        edit(make_user(role="Employee"), bug, {"resolution": "FIXED"})
     assert info.value.field == "resolution"
 
 
 def test_employee_may_change_resolution_of_a_resolved_bug(app, make_bug, make_user):
     bug = make_bug(status="RESOLVED", resolution="FIXED")
-    bugs.update_bug(make_user(role="Employee"), bug, {"resolution": "WORKSFORME"},
-                    revision=bug.revision)
+    edit(make_user(role="Employee"), bug, {"resolution": "WORKSFORME"})
     assert bug.resolution == "WORKSFORME"
     with pytest.raises(ServiceError):
-        bugs.update_bug(bug.reporter, bug, {"resolution": "INVALID"}, revision=bug.revision)
+        edit(bug.reporter, bug, {"resolution": "INVALID"})
 
 
 @pytest.mark.parametrize("allows_unconfirmed,role,expected", [
@@ -193,7 +189,7 @@ def test_crafted_post_of_a_forbidden_transition_is_refused(app, client, auth, ma
     db.session.refresh(bug)
     assert bug.status == "NEW"
     assert not db.session.scalars(select(BugChange).where(BugChange.bug_id == bug.id)).all()
-    assert [c.number for c in visibility.visible_comments(other, bug)] == [0]  # comment not saved
+    assert [c.number for c in read.comments_of(other, [bug.id])[bug.id]] == [0]  # comment not saved
 
 
 def test_reporter_closes_own_bug_through_the_page(app, client, auth, make_bug, make_user):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from bugzot.services import ServiceError
+from bugzot.exceptions import ServiceError
 
 
 def apply_error(form: FlaskForm, exc: ServiceError) -> None:

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from bugzot import permissions
+from bugzot.forms.fields import UserField
 from bugzot.services.catalogue import DESCRIPTION_MAX, NAME_MAX, SORTKEY_RANGE
 from bugzot.services.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -55,8 +56,8 @@ class ProductForm(FlaskForm):
 class ComponentForm(FlaskForm):
     name = StringField("Name", validators=_name)
     description = TextAreaField("Description", validators=_description)
-    default_assignee = StringField("Default assignee (username)", validators=_username)
-    default_qa_contact = StringField("Default QA contact (username)", validators=_username)
+    default_assignee = UserField("Default assignee (username)", validators=_username)
+    default_qa_contact = UserField("Default QA contact (username)", validators=_username)
     is_active = BooleanField("Active", default=True)
 
 

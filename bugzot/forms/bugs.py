@@ -1,8 +1,10 @@
-"""Forms of the bug pages. Field names follow Bugzilla's (scripts rely on them).
+"""Forms of the bug pages. Field names follow Bugzilla's (scripts rely on them) and
+the internal names of the field table (``bugzot.fields``).
 
-Selects do not validate their choices here: the services look every value up and
-answer unknown ones with a message on the right field, so a bad value never
-loses what the user typed.
+Each form turns what was posted into a typed command (``to_command``, ``to_edit``,
+``to_upload``): usernames become users and bug-number lists sets of ints here. Selects
+do not validate their choices: the services check every value and answer unknown ones
+with a message on the right field, so a bad value never loses what the user typed.
 """
 
 from __future__ import annotations
@@ -23,12 +25,24 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from bugzot import workflow
-from bugzot.services.bugs import MAX_COMMENT
-from bugzot.services.bugs.fields import EDITABLE_FIELDS
+from bugzot.fields import EDITABLE, MAX_COMMENT
+from bugzot.forms.fields import BugIdField, BugIdsField, UserField, UserListField
+from bugzot.services.commands import BugEdit, NewBug, NewComment, SetEdit, Upload
 
 
 def _pairs(values) -> list[str]:
     return list(values)
+
+
+def _posted(field) -> bool:
+    return bool(field.raw_data)
+
+
+def _upload(file, **values) -> Upload | None:
+    """A ``FileStorage`` from the form as the ``Upload`` a service takes."""
+    if file is None or not getattr(file, "filename", None):
+        return None
+    return Upload(filename=file.filename, stream=file.stream, **values)
 
 
 class FileBugForm(FlaskForm):
@@ -47,10 +61,22 @@ class FileBugForm(FlaskForm):
         DataRequired("Please enter a summary."),
         Length(max=255, message="The summary is at most 255 characters.")])
     description = TextAreaField("Description", validators=[Length(max=MAX_COMMENT)])
-    cc = StringField("CC", validators=[Optional(), Length(max=1000)])
+    cc = UserListField("CC", validators=[Optional(), Length(max=1000)])
+    is_private = BooleanField("Private bug (only you and people who see private bugs)")
     file = FileField("Attachment (optional)")
     attachment_description = StringField("Attachment description",
                                          validators=[Optional(), Length(max=255)])
+
+    def to_command(self) -> NewBug:
+        """The validated form as the command ``services.bugs.file_bug`` takes."""
+        return NewBug(
+            product=self.product.data, component=self.component.data or "",
+            version=self.version.data or "", severity=self.severity.data,
+            priority=self.priority.data, platform=self.platform.data, op_sys=self.op_sys.data,
+            summary=self.summary.data, description=self.description.data or "",
+            cc=frozenset(self.cc.users), is_private=self.is_private.data,
+            attachment=_upload(self.file.data,
+                               description=self.attachment_description.data or ""))
 
 
 class BugEditForm(FlaskForm):
@@ -73,21 +99,49 @@ class BugEditForm(FlaskForm):
     bug_status = SelectField("Status", validate_choice=False)
     resolution = SelectField("Resolution", choices=[SelectChoice("", "—"), *workflow.RESOLUTIONS],
                              validate_choice=False)
-    dup_id = StringField("Duplicate of bug")
-    assigned_to = StringField("Assignee")
-    qa_contact = StringField("QA contact")
-    dependson = StringField("Depends on")
-    blocked = StringField("Blocks")
+    dup_id = BugIdField("Duplicate of bug")
+    assigned_to = UserField("Assignee")
+    qa_contact = UserField("QA contact")
+    dependson = BugIdsField("Depends on")
+    blocked = BugIdsField("Blocks")
+    is_private_bug = BooleanField("Private bug")
     addselfcc = BooleanField("Add me to CC")
-    newcc = StringField("Add to CC")
+    newcc = UserListField("Add to CC")
     removecc = SelectMultipleField("Remove from CC", validate_choice=False)
     comment = TextAreaField("Additional comment", validators=[Length(max=MAX_COMMENT)])
     is_private = BooleanField("Private comment")
 
-    def posted_values(self) -> dict[str, str]:
-        """The editable bug fields that were on the submitted form."""
-        return {name: getattr(self, name).data or "" for name in EDITABLE_FIELDS
-                if getattr(self, name).raw_data}
+    def typed_values(self) -> dict:
+        """The bug fields that were on the submitted form, as typed values."""
+        values = {}
+        for spec in EDITABLE:
+            name = "is_private_bug" if spec.name == "is_private" else spec.name
+            field = getattr(self, name, None)
+            if field is None or not _posted(field):
+                continue
+            if isinstance(field, UserField):
+                values[spec.name] = field.user
+            elif isinstance(field, BugIdsField):
+                values[spec.name] = field.ids
+            elif isinstance(field, BugIdField):
+                values[spec.name] = field.id
+            else:
+                values[spec.name] = field.data if spec.type == "bool" else field.data or ""
+        return values
+
+    def to_edit(self, user, cc: list) -> BugEdit:
+        """The validated form as the ``BugEdit`` for ``services.bugs.update_bug``;
+        ``cc`` is the bug's CC list as the page showed it (to resolve "remove")."""
+        add = set(self.newcc.users)
+        if self.addselfcc.data and getattr(user, "is_authenticated", False):
+            add.add(user)
+        by_name = {u.username: u for u in cc}
+        remove = {by_name[n.strip().lower()] for n in (self.removecc.data or [])
+                  if n.strip().lower() in by_name}
+        body = (self.comment.data or "").strip()
+        return BugEdit(revision=self.revision.data, fields=self.typed_values(),
+                       cc=SetEdit(add=frozenset(add), remove=frozenset(remove)),
+                       comment=NewComment(body, bool(self.is_private.data)) if body else None)
 
 
 class UploadForm(FlaskForm):
@@ -98,6 +152,12 @@ class UploadForm(FlaskForm):
     is_patch = BooleanField("This is a patch")
     is_private = BooleanField("Private (only people who see private comments)")
     comment = TextAreaField("Comment", validators=[Length(max=MAX_COMMENT)])
+
+    def to_upload(self) -> Upload | None:
+        """The validated form as the ``Upload`` for ``services.attachments.add_attachment``."""
+        return _upload(self.file.data, description=self.description.data or "",
+                       is_patch=self.is_patch.data, is_private=self.is_private.data,
+                       comment=self.comment.data or "")
 
 
 class AttachmentEditForm(FlaskForm):

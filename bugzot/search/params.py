@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from bugzot.services import ServiceError
+from bugzot.exceptions import ServiceError
 from bugzot.workflow import CLOSED_STATUSES, OPEN_STATUSES, PRIORITIES, RESOLUTIONS, SEVERITIES, STATUSES
 
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100, 200)

@@ -12,15 +12,17 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bugzot import permissions
+from bugzot.exceptions import Forbidden, ServiceError
 from bugzot.extensions import db
 from bugzot.models import ActivationKey, Role, User, utcnow
-from bugzot.services import ServiceError, unit_of_work
+from bugzot.services import unit_of_work
 from bugzot.services.mail import link, send_mail
 from bugzot.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 from bugzot.services.roles import role_by_name
@@ -49,6 +51,7 @@ def _check_new_identity(username: str, email: str) -> None:
 
 # -- creating accounts ----------------------------------------------------------
 def create_user(
+    acting: Any,
     username: str,
     email: str,
     password: str,
@@ -56,7 +59,10 @@ def create_user(
     role_name: str = permissions.DEFAULT_ROLE,
     active: bool = True,
 ) -> User:
-    """Create an account (admins, CLI, tests). Duplicate names are a ServiceError."""
+    """Create an account as ``acting`` (an admin page, or ``permissions.SYSTEM`` for the
+    CLI): needs admin.users, and no role beyond the acting user's own rights.
+    Duplicate names, and a concurrent duplicate, are a ServiceError."""
+    permissions.check(acting, permissions.ADMIN_USERS, "You may not create accounts.")
     username, email, real_name = username.strip().lower(), email.strip().lower(), real_name.strip()
     _check_new_identity(username, email)
     problem = password_problem(password)
@@ -65,14 +71,19 @@ def create_user(
     if len(real_name) > 128:
         raise ServiceError("Real names are at most 128 characters.", "real_name")
     role = role_by_name(role_name)
+    _check_may_assign(role, acting)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise ServiceError(f"The username {username!r} is taken.", "username")
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise ServiceError(f"The email address {email!r} already has an account.", "email")
-    with unit_of_work():
-        user = User(username=username, email=email, password_hash=hash_password(password),
-                    real_name=real_name, role=role, is_active=active)
-        db.session.add(user)
+    try:
+        with unit_of_work():
+            user = User(username=username, email=email, password_hash=hash_password(password),
+                        real_name=real_name, role=role, is_active=active)
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise ServiceError("That username or email address was just taken; try another.",
+                           "username") from exc
     return user
 
 
@@ -284,11 +295,18 @@ def confirm_email_change(key: str) -> User:
 
 
 # -- administration -------------------------------------------------------------
-def admin_update_user(user: User, *, role: Role, is_active: bool, real_name: str,
-                      acting: User) -> None:
-    """Change a user's role, active flag and real name (admin page)."""
+def admin_update_user(acting: Any, user: User, *, role: Role, is_active: bool,
+                      real_name: str) -> None:
+    """Change a user's role, active flag and real name (the admin users page). Needs
+    admin.users; nobody may change an account holding rights they lack, or hand out
+    such a role, or change their own role or flag."""
+    permissions.check(acting, permissions.ADMIN_USERS, "You may not manage user accounts.")
     if user.id == acting.id and (not is_active or role.id != user.role_id):
         raise ServiceError("You cannot disable yourself or change your own role.", "role")
+    beyond = user.role.permissions - permissions.granted(acting)
+    if beyond:
+        raise Forbidden(f"You cannot change {user.username}: the account holds permissions "
+                        f"you do not have ({', '.join(sorted(beyond))}).", "role")
     if role.id != user.role_id:
         _check_may_assign(role, acting)
     if len(real_name.strip()) > 128:
@@ -301,48 +319,10 @@ def admin_update_user(user: User, *, role: Role, is_active: bool, real_name: str
         user.real_name = real_name.strip()
 
 
-def _check_may_assign(role: Role, acting: User) -> None:
+def _check_may_assign(role: Role, acting: Any) -> None:
     """Refuse handing out a role with permissions ``acting`` lacks: managing users
     must not be a back door to more rights than one has."""
     beyond = role.permissions - permissions.granted(acting)
     if beyond:
-        raise ServiceError(f"You cannot give the role {role.name!r}: it holds permissions you "
-                           f"do not have ({', '.join(sorted(beyond))}).", "role")
-
-
-def admin_create_user(username: str, email: str, password: str, real_name: str,
-                      role: Role, acting: User, active: bool = True) -> User:
-    """Create an account from the admin page; a concurrent duplicate is a form error too."""
-    _check_may_assign(role, acting)
-    try:
-        return create_user(username, email, password, real_name=real_name,
-                           role_name=role.name, active=active)
-    except IntegrityError as exc:
-        raise ServiceError("That username or email address was just taken; try another.",
-                           "username") from exc
-
-
-USER_STATUSES = ("all", "active", "disabled")
-
-
-def find_users(text: str = "", role_id: int | None = None, status: str = "all",
-               page: int = 1, per_page: int = 50) -> tuple[list[User], int]:
-    """Users matching ``text`` (username, email or real name), role and status, by
-    username; returns one page and the total number of matches."""
-    query = select(User)
-    text = text.strip().lower()
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(User.username.like(pattern, escape="\\"),
-                                User.email.like(pattern, escape="\\"),
-                                db.func.lower(User.real_name).like(pattern, escape="\\")))
-    if role_id:
-        query = query.where(User.role_id == role_id)
-    if status in ("active", "disabled"):
-        query = query.where(User.is_active == (status == "active"))
-    total = db.session.scalar(select(db.func.count()).select_from(query.subquery())) or 0
-    page = max(page, 1)
-    users = db.session.scalars(
-        query.order_by(User.username).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(users), total
+        raise Forbidden(f"You cannot give the role {role.name!r}: it holds permissions you "
+                        f"do not have ({', '.join(sorted(beyond))}).", "role")

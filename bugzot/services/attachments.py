@@ -15,17 +15,20 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import BinaryIO
 
 import puremagic
 from flask import current_app
-from werkzeug.datastructures import FileStorage
+from sqlalchemy import update
 
 from bugzot import permissions, visibility
+from bugzot.exceptions import Forbidden, NotFound, ServiceError
 from bugzot.extensions import db
-from bugzot.models import Attachment, Bug, BugChange, utcnow
-from bugzot.services import Forbidden, ServiceError, unit_of_work
-from bugzot.services.bugs.fields import bump, one_save
+from bugzot.fields import MAX_COMMENT
+from bugzot.models import Attachment, Bug, BugChange, Comment, User
+from bugzot.services import unit_of_work
+from bugzot.services.commands import Upload
+from bugzot.services.history import History, one_save
 
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 CHUNK = 64 * 1024
@@ -113,7 +116,7 @@ class _Staged:
                     current_app.logger.exception("could not remove %s", path)
 
 
-def _stage(upload: FileStorage) -> _Staged:
+def _stage(stream: BinaryIO) -> _Staged:
     limit = max_size()
     folder = os.path.join(current_app.config["ATTACHMENT_FOLDER"], "tmp")
     digest, size, head, temp = hashlib.sha256(), 0, b"", None
@@ -121,7 +124,7 @@ def _stage(upload: FileStorage) -> _Staged:
         os.makedirs(folder, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=folder, prefix="upload-")
         with os.fdopen(fd, "wb") as out:
-            while chunk := upload.stream.read(CHUNK):
+            while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise ServiceError(
@@ -144,9 +147,10 @@ def _stage(upload: FileStorage) -> _Staged:
 
 
 @contextmanager
-def _staged_upload(upload: FileStorage) -> Iterator[_Staged]:
-    """Stage ``upload``; remove what it wrote if the block (its transaction) fails."""
-    staged = _stage(upload)
+def _staged_upload(stream: BinaryIO) -> Iterator[_Staged]:
+    """Stage the bytes of ``stream``; remove what it wrote if the block (its transaction)
+    fails."""
+    staged = _stage(stream)
     try:
         yield staged
     except OSError as exc:
@@ -158,24 +162,20 @@ def _staged_upload(upload: FileStorage) -> Iterator[_Staged]:
         raise
 
 
-def _new_row(user: Any, bug: Bug, upload: FileStorage, staged: _Staged, description: str,
-             is_patch: bool, is_private: bool, revision: int, comment: str = "") -> Attachment:
+def _new_row(history: History, bug: Bug, upload: Upload, staged: _Staged,
+             description: str) -> Attachment:
     """Flush the attachment row and its "Created attachment" comment, then place the file."""
-    from bugzot.services.bugs import add_comment_row
-
-    content_type = sniff_content_type(staged.head, is_patch)
-    if is_patch and not _is_text(staged.head):
+    content_type = sniff_content_type(staged.head, upload.is_patch)
+    if upload.is_patch and not _is_text(staged.head):
         raise ServiceError("A patch must be a text file.", "is_patch")
     attachment = Attachment(
-        bug_id=bug.id, uploader_id=user.id, filename=safe_filename(upload.filename),
+        bug_id=bug.id, uploader_id=history.actor.id, filename=safe_filename(upload.filename),
         description=description, content_type=content_type, size=staged.size,
-        sha256=staged.sha256, is_patch=is_patch, is_private=is_private, created_at=utcnow())
+        sha256=staged.sha256, is_patch=upload.is_patch, is_private=upload.is_private,
+        created_at=history.now)
     db.session.add(attachment)
     db.session.flush()
-    body = f"Created attachment {attachment.id}\n{description}"
-    if comment.strip():
-        body += "\n\n" + comment.strip()
-    add_comment_row(bug, user, body, is_private, revision, attachment_id=attachment.id)
+    history.attachment_added(bug, attachment, upload.comment)
     db.session.flush()
     staged.place()
     return attachment
@@ -188,75 +188,90 @@ def _check_description(description: str, filename: str | None) -> str:
     return description
 
 
-# -- public -------------------------------------------------------------------------
-def add_attachment(user: Any, bug: Bug, upload: FileStorage | None, *, description: str = "",
-                   is_patch: bool = False, is_private: bool = False, comment: str = "") -> Attachment:
-    """Attach an uploaded file to ``bug`` (with a comment announcing it)."""
-    if not visibility.can_see_bug(user, bug):
-        raise ServiceError("There is no such bug.", status=404)
-    if not permissions.can(user, permissions.BUG_ATTACH, bug) or not user.is_authenticated:
-        raise Forbidden("You may not attach files.")
-    if is_private and not permissions.can(user, permissions.BUG_PRIVATE):
-        raise Forbidden("You may not add private attachments.", "is_private")
+def _check_upload(user: User, upload: Upload | None) -> str:
     if upload is None or not upload.filename:
         raise ServiceError("Choose a file to upload.", "file")
-    description = _check_description(description, upload.filename)
-    with _staged_upload(upload) as staged, one_save(bug.id):
+    if upload.is_private and not permissions.can(user, permissions.BUG_PRIVATE):
+        raise Forbidden("You may not add private attachments.", "is_private")
+    if len(upload.comment or "") > MAX_COMMENT:
+        raise ServiceError(f"Comments are at most {MAX_COMMENT} characters.", "comment")
+    return _check_description(upload.description, upload.filename)
+
+
+# -- public -------------------------------------------------------------------------
+def add_attachment(user: User, bug: Bug, upload: Upload | None) -> Attachment:
+    """Attach an uploaded file to ``bug`` (with a comment announcing it)."""
+    if not visibility.can_see_bug(user, bug):
+        raise NotFound("There is no such bug.")
+    if not user.is_authenticated or not permissions.can(user, permissions.BUG_ATTACH, bug):
+        raise Forbidden("You may not attach files.")
+    description = _check_upload(user, upload)
+    with _staged_upload(upload.stream) as staged, one_save(bug.id):
         with unit_of_work():
-            attachment = _new_row(user, bug, upload, staged, description, is_patch, is_private,
-                                  bump(bug), comment)
+            attachment = _new_row(History(user), bug, upload, staged, description)
     return attachment
 
 
-def file_with_attachment(reporter: Any, create: Callable[[], Bug], upload: FileStorage,
-                         description: str) -> Bug:
+def file_with_attachment(reporter: User, create: Callable[[History], Bug], upload: Upload) -> Bug:
     """File a bug (``create`` adds its rows) and its first attachment in one transaction."""
     if not permissions.can(reporter, permissions.BUG_ATTACH):
         raise Forbidden("You may not attach files.", "file")
-    description = _check_description(description, upload.filename)
-    with _staged_upload(upload) as staged:
+    description = _check_upload(reporter, upload)
+    with _staged_upload(upload.stream) as staged:
         with unit_of_work():
-            bug = create()
-            db.session.flush()
-            _new_row(reporter, bug, upload, staged, description, False, False, bug.revision)
+            history = History(reporter)
+            bug = create(history)
+            _new_row(history, bug, upload, staged, description)
     return bug
 
 
-def update_attachment(user: Any, attachment: Attachment, *, description: str, is_patch: bool,
+def update_attachment(user: User, attachment: Attachment, *, description: str, is_patch: bool,
                       is_obsolete: bool, is_private: bool) -> list[BugChange]:
-    """Change an attachment's description and flags; one history row per change."""
+    """Change an attachment's description and flags; one history row per change.
+
+    Its uploader and holders of bug.edit may (the reporter of the bug may not edit other
+    people's attachments); making it private hides its comment and history rows too."""
     bug = db.session.get(Bug, attachment.bug_id)
     if not visibility.can_see_attachment(user, attachment):
-        raise ServiceError("There is no such attachment.", status=404)
+        raise NotFound("There is no such attachment.")
     if not getattr(user, "is_authenticated", False):
         raise Forbidden("Log in to edit attachments.")
-    if attachment.uploader_id != user.id and not permissions.can(user, permissions.BUG_EDIT, bug):
+    if attachment.uploader_id != user.id and not permissions.can(user, permissions.BUG_EDIT):
         raise Forbidden("You may not edit this attachment.")
     if is_private != attachment.is_private and not permissions.can(user, permissions.BUG_PRIVATE):
         raise Forbidden("You may not change whether attachments are private.", "is_private")
     description = _check_description(description, attachment.filename)
+    if is_patch and not attachment.content_type.startswith("text/"):
+        raise ServiceError("A patch must be a text file.", "is_patch")
     new = {"description": description, "is_patch": is_patch, "is_obsolete": is_obsolete,
            "is_private": is_private}
-    changes = []
+    show = {"description": str}
+    rows = [(name, show.get(name, _flag)(getattr(attachment, name)), show.get(name, _flag)(value))
+            for name, value in new.items()]
+    if all(old == now for _, old, now in rows):
+        return []
+    was_private = attachment.is_private
     with one_save(bug.id), unit_of_work():
-        revision = bump(bug)
-        private_row = attachment.is_private or is_private
         for name, value in new.items():
-            before = getattr(attachment, name)
-            if before == value:
-                continue
-            show = (lambda v: v) if name == "description" else (lambda v: str(int(v)))
-            changes.append(BugChange(
-                bug_id=bug.id, user_id=user.id, field=f"attachment.{name}", old_value=show(before),
-                new_value=show(value), attachment_id=attachment.id, is_private=private_row,
-                revision=revision, changed_at=utcnow()))
             setattr(attachment, name, value)
-        if not changes:
-            raise ServiceError("Nothing was changed.")
-        if is_patch and not attachment.content_type.startswith("text/"):
-            raise ServiceError("A patch must be a text file.", "is_patch")
-        db.session.add_all(changes)
+        if is_private != was_private:
+            _follow_privacy(attachment)
+        changes = History(user).attachment_changed(bug, attachment, rows, was_private)
     return changes
+
+
+def _flag(value: bool) -> str:
+    return str(int(bool(value)))
+
+
+def _follow_privacy(attachment: Attachment) -> None:
+    """The attachment's own comment takes its privacy; once private, every history row
+    about it stays private (their values may show what it was)."""
+    db.session.execute(update(Comment).where(Comment.attachment_id == attachment.id)
+                       .values(is_private=attachment.is_private))
+    if attachment.is_private:
+        db.session.execute(update(BugChange).where(BugChange.attachment_id == attachment.id)
+                           .values(is_private=True))
 
 
 def read_text(attachment: Attachment) -> str:

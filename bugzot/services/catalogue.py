@@ -1,7 +1,9 @@
 """The product catalogue: every write to classifications, products, components,
 versions and milestones.
 
-Each public function is one unit of work. Refusals are ``ServiceError`` naming
+Each public function takes the acting user, checks their permission (classifications
+and products need ``admin.products``; components, versions and milestones
+``product.manage``) and is one unit of work. Refusals are ``ServiceError`` naming
 the form field at fault. Names are checked for clashes before writing (case-
 insensitively, as a user would expect); the database's unique constraints still
 catch a concurrent insert, and that ``IntegrityError`` becomes the same refusal.
@@ -15,9 +17,12 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from bugzot import permissions
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
+from bugzot.fields import active_user
 from bugzot.models import Classification, Component, Milestone, Product, User, Version
-from bugzot.services import ServiceError, unit_of_work
+from bugzot.services import unit_of_work
 
 NAME_MAX = 64
 DESCRIPTION_MAX = 4000
@@ -72,25 +77,30 @@ def _write(apply: Callable[[], T], clash: ServiceError) -> T:
     return result
 
 
-def _active_user(username: str | None, field: str, label: str, current: User | None) -> User | None:
-    """The active user called ``username``; empty means nobody. ``current`` may stay
-    even if disabled since, so editing other fields of a component still works."""
-    username = (username or "").strip().lower()
-    if not username:
-        return None
-    if current is not None and current.username == username:
-        return current
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
-        raise ServiceError(f"{label}: there is no active user {username!r}.", field)
-    return user
+def _person(user: User | None, field: str, current: User | None) -> User | None:
+    """``user`` if it may become a default person of a component: an active account,
+    or the ``current`` one even if disabled since (so other edits still work)."""
+    if user is None or (current is not None and user.id == current.id):
+        return user
+    return active_user(user, field)
+
+
+def _may_manage_products(acting: Any) -> None:
+    permissions.check(acting, permissions.ADMIN_PRODUCTS,
+                      "You may not manage classifications and products.")
+
+
+def _may_manage_parts(acting: Any) -> None:
+    permissions.check(acting, permissions.PRODUCT_MANAGE,
+                      "You may not manage components, versions and milestones.")
 
 
 # -- classifications ------------------------------------------------------------------
-def save_classification(classification: Classification | None, *, name: str,
+def save_classification(acting: Any, classification: Classification | None, *, name: str,
                         description: str = "", sortkey: int | None = 0,
                         is_active: bool = True) -> Classification:
     """Create (``classification`` None) or update a classification."""
+    _may_manage_products(acting)
     name = clean_name(name, "name", "The name")
     description = _clean_description(description)
     sortkey = _check_sortkey(sortkey)
@@ -108,10 +118,11 @@ def save_classification(classification: Classification | None, *, name: str,
 
 
 # -- products ---------------------------------------------------------------------------
-def save_product(product: Product | None, *, name: str, classification_id: int | None,
+def save_product(acting: Any, product: Product | None, *, name: str, classification_id: int | None,
                  description: str = "", is_active: bool = True,
                  allows_unconfirmed: bool = False) -> Product:
     """Create (``product`` None) or update a product. Product names are unique site-wide."""
+    _may_manage_products(acting)
     name = clean_name(name, "name", "The name")
     if "/" in name:
         raise ServiceError("Product names cannot contain '/' (they appear in URLs).", "name")
@@ -134,16 +145,17 @@ def save_product(product: Product | None, *, name: str, classification_id: int |
 
 
 # -- components --------------------------------------------------------------------------
-def save_component(product: Product, component: Component | None, *, name: str,
-                   description: str = "", default_assignee: str | None = "",
-                   default_qa_contact: str | None = "", is_active: bool = True) -> Component:
-    """Create or update a component of ``product``; people are given by username."""
+def save_component(acting: Any, product: Product, component: Component | None, *, name: str,
+                   description: str = "", default_assignee: User | None = None,
+                   default_qa_contact: User | None = None, is_active: bool = True) -> Component:
+    """Create or update a component of ``product`` with its default people."""
+    _may_manage_parts(acting)
     name = clean_name(name, "name", "The name")
     description = _clean_description(description)
-    assignee = _active_user(default_assignee, "default_assignee", "Default assignee",
-                            component.default_assignee if component else None)
-    qa_contact = _active_user(default_qa_contact, "default_qa_contact", "Default QA contact",
-                              component.default_qa_contact if component else None)
+    assignee = _person(default_assignee, "default_assignee",
+                       component.default_assignee if component else None)
+    qa_contact = _person(default_qa_contact, "default_qa_contact",
+                         component.default_qa_contact if component else None)
     clash = ServiceError(f"{product.name} already has a component named {name!r}.", "name")
     if _taken(Component.name, name, component, Component.product_id == product.id):
         raise clash
@@ -159,9 +171,10 @@ def save_component(product: Product, component: Component | None, *, name: str,
 
 
 # -- versions and milestones ---------------------------------------------------------------
-def save_version(product: Product, version: Version | None, *, value: str,
+def save_version(acting: Any, product: Product, version: Version | None, *, value: str,
                  is_active: bool = True) -> Version:
     """Create or update a version of ``product``."""
+    _may_manage_parts(acting)
     value = clean_name(value, "value", "The version")
     clash = ServiceError(f"{product.name} already has a version {value!r}.", "value")
     if _taken(Version.value, value, version, Version.product_id == product.id):
@@ -176,9 +189,10 @@ def save_version(product: Product, version: Version | None, *, value: str,
     return _write(apply, clash)
 
 
-def save_milestone(product: Product, milestone: Milestone | None, *, value: str,
+def save_milestone(acting: Any, product: Product, milestone: Milestone | None, *, value: str,
                    sortkey: int | None = 0, is_active: bool = True) -> Milestone:
     """Create or update a milestone of ``product``; milestones sort by ``sortkey``."""
+    _may_manage_parts(acting)
     value = clean_name(value, "value", "The milestone")
     sortkey = _check_sortkey(sortkey)
     clash = ServiceError(f"{product.name} already has a milestone {value!r}.", "value")

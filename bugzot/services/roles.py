@@ -1,14 +1,21 @@
-"""Roles and their permission grants."""
+"""Roles and their permission grants (``admin.roles``).
+
+``save_role`` and ``delete_role`` take the acting user and check ``admin.roles``;
+``ensure_default_roles`` is the bootstrap the CLI and migrations run.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bugzot import permissions
+from bugzot.exceptions import NotFound, ServiceError
 from bugzot.extensions import db
 from bugzot.models import Role, RolePermission, User
-from bugzot.services import NotFound, ServiceError, unit_of_work
+from bugzot.services import unit_of_work
 
 
 def ensure_default_roles() -> None:
@@ -44,10 +51,14 @@ NAME_MAX = 64
 DESCRIPTION_MAX = 4000
 
 
-def save_role(
-    role: Role | None, name: str, description: str, granted: list[str]
-) -> Role:
+def _may_manage_roles(acting: Any) -> None:
+    permissions.check(acting, permissions.ADMIN_ROLES, "You may not manage roles.")
+
+
+def save_role(acting: Any, role: Role | None, name: str, description: str,
+              granted: list[str]) -> Role:
     """Create (``role`` None) or update a role and set exactly the ``granted`` permissions."""
+    _may_manage_roles(acting)
     name = name.strip()
     description = (description or "").strip()
     unknown = set(granted) - set(permissions.ALL_PERMISSIONS)
@@ -83,8 +94,9 @@ def save_role(
     return role
 
 
-def delete_role(role: Role) -> None:
+def delete_role(acting: Any, role: Role) -> None:
     """Delete a role nobody holds; built-in roles cannot be deleted."""
+    _may_manage_roles(acting)
     if role.is_builtin:
         raise ServiceError("Built-in roles cannot be deleted.")
     holders = db.session.scalar(select(db.func.count()).where(User.role_id == role.id))

@@ -9,10 +9,11 @@ from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
+from bugzot.exceptions import Forbidden, NotFound, ServiceError
 from bugzot.extensions import db
 from bugzot.models import SavedSearch, User
 from bugzot.search.params import parse_query
-from bugzot.services import Forbidden, NotFound, ServiceError, unit_of_work
+from bugzot.services import unit_of_work
 
 MAX_SAVED = 100  # per user
 
@@ -25,6 +26,8 @@ def canonical_query(query_string: str) -> str:
 
 def save_search(user: User, name: str, query_string: str, shared: bool = False) -> SavedSearch:
     """Save ``query_string`` as ``user``'s search ``name``; an existing one is replaced."""
+    if not getattr(user, "is_authenticated", False) or user.id is None:
+        raise Forbidden("Log in to save searches.")
     name = " ".join((name or "").split())
     if not name:
         raise ServiceError("Give the search a name.", "name")
@@ -48,6 +51,8 @@ def save_search(user: User, name: str, query_string: str, shared: bool = False) 
 
 def delete_search(user: User, search_id: int) -> None:
     """Delete ``user``'s saved search ``search_id`` (only its owner may)."""
+    if not getattr(user, "is_authenticated", False):
+        raise Forbidden("Log in to delete saved searches.")
     with unit_of_work():
         saved = db.session.get(SavedSearch, search_id)
         if saved is None:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db, login_manager
 from bugzot.forms import apply_error
 from bugzot.forms.accounts import (
@@ -21,7 +22,7 @@ from bugzot.forms.accounts import (
     ResetPasswordForm,
 )
 from bugzot.models import ActivationKey, Role, User
-from bugzot.services import ServiceError, accounts
+from bugzot.services import accounts
 
 bp = Blueprint("accounts", __name__)
 

@@ -13,12 +13,12 @@ from flask_login import current_user
 
 from bugzot import permissions, visibility
 from bugzot.deploy.handoff import apache_handoff
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.forms import apply_error
 from bugzot.forms.bugs import AttachmentEditForm
 from bugzot.models import Attachment, Bug
 from bugzot.permissions import require
-from bugzot.services import ServiceError
 from bugzot.services.attachments import RASTER_IMAGES, read_text, safe_filename, storage_path
 
 bp = Blueprint("attachments", __name__)

@@ -22,13 +22,13 @@ from sqlalchemy import select
 
 from bugzot import permissions
 from bugzot.errors import error_response
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.forms.search import DeleteSearchForm, SaveSearchForm
 from bugzot.models import Product
 from bugzot.permissions import require
 from bugzot.search import AXES, SearchError, fetch_page, iter_rows, parse_query, report_counts
 from bugzot.search.params import PAGE_SIZES, RELEVANCE, SORT_KEYS, STATUS_ALIASES
-from bugzot.services import ServiceError
 from bugzot.services import search as search_service
 from bugzot.workflow import PRIORITIES, RESOLUTIONS, SEVERITIES, STATUSES
 

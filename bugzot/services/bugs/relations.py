@@ -1,6 +1,8 @@
-"""Relations between bugs: dependencies (no cycles) and duplicates.
+"""Relations between bugs: dependencies (no cycles) and duplicates (no loops).
 
-These run inside ``update_bug``'s unit of work and never commit themselves.
+These run inside ``update_bug``'s unit of work and never commit themselves; the other
+bugs a change touches get their own history rows and events through the same
+``History``.
 """
 
 from __future__ import annotations
@@ -8,55 +10,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
-from bugzot import visibility, workflow
+from bugzot import visibility
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
-from bugzot.models import Bug, BugChange, Comment, Dependency, utcnow
-from bugzot.services.bugs.fields import FieldError, bump, dependencies, id_list
+from bugzot.fields import FIELD, Related, dependency_lists
+from bugzot.models import Bug, Dependency, User
+from bugzot.services.history import History
 
 
-def _visible_other(user: Any, bug: Bug, bug_id: int, field: str) -> Bug:
+def _visible_other(user: User, bug: Bug, bug_id: int, field: str) -> Bug:
     if bug_id == bug.id:
-        raise FieldError("A bug cannot refer to itself.", field)
+        raise ServiceError("A bug cannot refer to itself.", field)
     other = visibility.visible_bug(user, bug_id)
     if other is None:
-        raise FieldError(f"Bug {bug_id} does not exist or you may not see it.", field)
+        raise ServiceError(f"Bug {bug_id} does not exist or you may not see it.", field)
     return other
 
 
 # -- duplicates -------------------------------------------------------------------------
-def check_duplicate_target(user: Any, bug: Bug, value: str) -> None:
-    """Point ``bug`` at the original it duplicates, refusing loops (A dup of B dup of A)."""
-    if not value or not value.isdigit():
-        raise FieldError("Give the number of the bug this one duplicates.", "dup_id")
-    original = _visible_other(user, bug, int(value), "dup_id")
+def duplicate_target(user: User, bug: Bug, original_id: int | None) -> Bug:
+    """The bug ``bug`` may be marked a duplicate of, refusing loops (A dup of B dup of A)."""
+    if not original_id:
+        raise ServiceError("Give the number of the bug this one duplicates.", "dup_id")
+    original = _visible_other(user, bug, original_id, "dup_id")
     seen, cursor = {bug.id}, original
     while cursor is not None and cursor.dup_of_id is not None:
         if cursor.dup_of_id in seen:
-            raise FieldError(f"Bug {original.id} is itself a duplicate of this bug.", "dup_id")
+            raise ServiceError(f"Bug {original.id} is itself a duplicate of this bug.", "dup_id")
         seen.add(cursor.id)
         cursor = db.session.get(Bug, cursor.dup_of_id)
-    bug.dup_of_id = original.id
-
-
-def record_duplicate(user: Any, bug: Bug, original_id: int) -> None:
-    """Tell the original in a comment that ``bug`` was marked as its duplicate."""
-    original = db.session.get(Bug, original_id)
-    number = db.session.scalar(select(func.coalesce(func.max(Comment.number), -1))
-                               .where(Comment.bug_id == original.id)) + 1
-    # A private bug's number must not leak to people who cannot see private things.
-    db.session.add(Comment(bug_id=original.id, number=number, author_id=user.id,
-                           body=f"Bug {bug.id} has been marked as a duplicate of this bug.",
-                           is_private=bug.is_private, revision=bump(original),
-                           created_at=utcnow()))
+    return original
 
 
 # -- dependencies -----------------------------------------------------------------------
-def _ids(text: str) -> set[int]:
-    return {int(x) for x in text.replace(",", " ").split()}
-
-
 def _reaches(start: set[int], targets: set[int], skip: int) -> bool:
     """True when following "depends on" edges from ``start`` reaches ``targets``.
 
@@ -75,41 +63,30 @@ def _reaches(start: set[int], targets: set[int], skip: int) -> bool:
     return False
 
 
-def apply_dependencies(user: Any, bug: Bug, changed: Mapping[str, str]) -> None:
+def apply_dependencies(user: User, history: History, bug: Bug, old: Related,
+                       changed: Mapping[str, Any]) -> None:
     """Replace ``bug``'s depends-on/blocks lists; history rows on the other bugs too."""
     if "dependson" not in changed and "blocked" not in changed:
         return
-    old = {name: set(ids) for name, ids in dependencies(bug.id).items()}
-    new = {name: (_ids(changed[name]) if name in changed else set(old[name])) for name in old}
+    new = {name: set(changed.get(name, old[name])) for name in ("dependson", "blocked")}
     for name in new:
-        for bug_id in new[name] - old[name]:
+        for bug_id in sorted(new[name] - old[name]):
             _visible_other(user, bug, bug_id, name)
     both = new["dependson"] & new["blocked"]
     if both or _reaches(new["dependson"], new["blocked"] | {bug.id}, bug.id):
         field = "dependson" if "dependson" in changed else "blocked"
-        raise FieldError("That would make a dependency loop"
-                         + (f" (bug {min(both)} on both lists)." if both else "."), field)
-    touched = {i for name in new for i in new[name] ^ old[name]}
-    before = {i: {name: id_list(ids) for name, ids in dependencies(i).items()} for i in touched}
+        raise ServiceError("That would make a dependency loop"
+                           + (f" (bug {min(both)} on both lists)." if both else "."), field)
+    touched = sorted({i for name in new for i in new[name] ^ old[name]})
+    before = dependency_lists(touched)
     db.session.execute(delete(Dependency).where(
         (Dependency.blocked_id == bug.id) | (Dependency.dependson_id == bug.id)))
     db.session.add_all([Dependency(blocked_id=bug.id, dependson_id=i) for i in new["dependson"]]
                        + [Dependency(blocked_id=i, dependson_id=bug.id) for i in new["blocked"]])
     db.session.flush()
-    for other_id in sorted(touched):
+    after = dependency_lists(touched)
+    for other_id in touched:
         other = db.session.get(Bug, other_id)
-        revision = bump(other)
-        for name, ids in dependencies(other_id).items():
-            after = id_list(ids)
-            if after != before[other_id][name]:
-                db.session.add(BugChange(bug_id=other_id, user_id=user.id, field=name,
-                                         old_value=before[other_id][name], new_value=after,
-                                         revision=revision, changed_at=utcnow()))
-
-
-def open_blockers(user: Any, bug: Bug) -> list[Bug]:
-    """Visible open bugs ``bug`` depends on (shown on the page)."""
-    ids = dependencies(bug.id)["dependson"]
-    return list(db.session.scalars(select(Bug).where(
-        Bug.id.in_(ids), Bug.status.in_(workflow.OPEN_STATUSES),
-        visibility.visible_bugs_clause(user))))
+        history.changes(other, [(name, FIELD[name].show(before[other_id][name]),
+                                 FIELD[name].show(after[other_id][name]))
+                                for name in ("dependson", "blocked")])

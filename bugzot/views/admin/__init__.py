@@ -15,9 +15,9 @@ from flask import Blueprint, render_template
 from flask_wtf import FlaskForm
 
 from bugzot import permissions
+from bugzot.exceptions import ServiceError
 from bugzot.forms import apply_error
 from bugzot.permissions import require
-from bugzot.services import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from bugzot import permissions
@@ -19,6 +17,7 @@ from bugzot.forms.admin import ClassificationForm, ComponentForm, MilestoneForm,
 from bugzot.models import Classification, Component, Milestone, Product, Version
 from bugzot.permissions import can, require
 from bugzot.services import catalogue
+from bugzot.services.read import catalogue as reading
 from bugzot.views.admin import attempt, bp, form_page
 
 MANAGE = permissions.PRODUCT_MANAGE
@@ -26,9 +25,8 @@ PRODUCTS = permissions.ADMIN_PRODUCTS
 
 
 def _classification_choices() -> list[SelectChoice]:
-    rows = db.session.execute(select(Classification.id, Classification.name, Classification.is_active)
-                              .order_by(Classification.sortkey, Classification.name))
-    return [SelectChoice(cid, name if active else f"{name} (inactive)") for cid, name, active in rows]
+    return [SelectChoice(cid, name if active else f"{name} (inactive)")
+            for cid, name, active in reading.classification_choices()]
 
 
 def _child(model: type, product: Product, child_id: int):
@@ -49,10 +47,8 @@ def _classification_args(form: ClassificationForm) -> dict:
 @require(PRODUCTS)
 def classifications():
     """Every classification (inactive ones greyed) with its products."""
-    rows = db.session.scalars(select(Classification)
-                              .order_by(Classification.sortkey, Classification.name)
-                              .options(selectinload(Classification.products))).all()
-    return render_template("admin/classifications.html", classifications=rows)
+    return render_template("admin/classifications.html",
+                           classifications=reading.classifications(active_only=False))
 
 
 @bp.route("/classifications/new", methods=["GET", "POST"])
@@ -60,7 +56,7 @@ def classifications():
 def classification_new():
     """Create a classification."""
     form = ClassificationForm()
-    if attempt(form, lambda: catalogue.save_classification(None, **_classification_args(form))):
+    if attempt(form, lambda: catalogue.save_classification(current_user, None, **_classification_args(form))):
         flash(f"Classification {form.name.data.strip()} created.", "success")
         return redirect(url_for("admin.classifications"))
     return form_page(form, "New classification", url_for("admin.classifications"), "Create")
@@ -72,7 +68,7 @@ def classification_edit(classification_id: int):
     """Rename, describe, reorder or (de)activate a classification."""
     obj = db.get_or_404(Classification, classification_id)
     form = ClassificationForm(obj=obj)
-    if attempt(form, lambda: catalogue.save_classification(obj, **_classification_args(form))):
+    if attempt(form, lambda: catalogue.save_classification(current_user, obj, **_classification_args(form))):
         flash(f"Classification {obj.name} saved.", "success")
         return redirect(url_for("admin.classifications"))
     return form_page(form, f"Classification {obj.name}", url_for("admin.classifications"))
@@ -83,10 +79,7 @@ def classification_edit(classification_id: int):
 @require(PRODUCTS, MANAGE)
 def products():
     """Every product by classification (inactive ones greyed)."""
-    rows = db.session.scalars(select(Product).join(Product.classification)
-                              .order_by(Classification.sortkey, Classification.name, Product.name)
-                              .options(selectinload(Product.classification))).all()
-    return render_template("admin/products.html", products=rows)
+    return render_template("admin/products.html", products=reading.products())
 
 
 def _product_args(form: ProductForm) -> dict:
@@ -105,7 +98,8 @@ def product_new():
         flash("Create a classification first: every product belongs to one.", "info")
         return redirect(url_for("admin.classification_new"))
     created: list[Product] = []
-    if attempt(form, lambda: created.append(catalogue.save_product(None, **_product_args(form)))):
+    if attempt(form, lambda: created.append(
+            catalogue.save_product(current_user, None, **_product_args(form)))):
         flash(f"Product {created[0].name} created. Now add its components and versions.", "success")
         return redirect(url_for("admin.product_edit", product_id=created[0].id))
     return form_page(form, "New product", url_for("admin.products"), "Create")
@@ -121,7 +115,7 @@ def product_edit(product_id: int):
     form.classification_id.choices = _classification_choices()
     if form.is_submitted() and not can(current_user, PRODUCTS):
         abort(403)
-    if attempt(form, lambda: catalogue.save_product(product, **_product_args(form))):
+    if attempt(form, lambda: catalogue.save_product(current_user, product, **_product_args(form))):
         flash(f"Product {product.name} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
     return render_template("admin/product_edit.html", product=product, form=form)
@@ -130,8 +124,8 @@ def product_edit(product_id: int):
 # -- components, versions, milestones ----------------------------------------------------
 def _component_args(form: ComponentForm) -> dict:
     return dict(name=form.name.data, description=form.description.data,
-                default_assignee=form.default_assignee.data,
-                default_qa_contact=form.default_qa_contact.data, is_active=form.is_active.data)
+                default_assignee=form.default_assignee.user,
+                default_qa_contact=form.default_qa_contact.user, is_active=form.is_active.data)
 
 
 @bp.route("/products/<int:product_id>/components/new", methods=["GET", "POST"])
@@ -140,7 +134,7 @@ def component_new(product_id: int):
     """Add a component to a product."""
     product = db.get_or_404(Product, product_id)
     form = ComponentForm()
-    if attempt(form, lambda: catalogue.save_component(product, None, **_component_args(form))):
+    if attempt(form, lambda: catalogue.save_component(current_user, product, None, **_component_args(form))):
         flash(f"Component {form.name.data.strip()} added to {product.name}.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
     return form_page(form, f"New component of {product.name}", _back(product), "Create")
@@ -157,7 +151,8 @@ def component_edit(product_id: int, component_id: int):
         form.default_assignee.data = component.default_assignee.username if component.default_assignee else ""
         form.default_qa_contact.data = (component.default_qa_contact.username
                                         if component.default_qa_contact else "")
-    if attempt(form, lambda: catalogue.save_component(product, component, **_component_args(form))):
+    if attempt(form, lambda: catalogue.save_component(current_user, product, component,
+                                                      **_component_args(form))):
         flash(f"Component {component.name} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
     return form_page(form, f"Component {component.name} of {product.name}", _back(product))
@@ -169,7 +164,7 @@ def version_new(product_id: int):
     """Add a version to a product."""
     product = db.get_or_404(Product, product_id)
     form = VersionForm()
-    if attempt(form, lambda: catalogue.save_version(product, None, value=form.value.data,
+    if attempt(form, lambda: catalogue.save_version(current_user, product, None, value=form.value.data,
                                                     is_active=form.is_active.data)):
         flash(f"Version {form.value.data.strip()} added to {product.name}.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
@@ -183,7 +178,7 @@ def version_edit(product_id: int, version_id: int):
     product = db.get_or_404(Product, product_id)
     version = _child(Version, product, version_id)
     form = VersionForm(obj=version)
-    if attempt(form, lambda: catalogue.save_version(product, version, value=form.value.data,
+    if attempt(form, lambda: catalogue.save_version(current_user, product, version, value=form.value.data,
                                                     is_active=form.is_active.data)):
         flash(f"Version {version.value} saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id))
@@ -196,7 +191,7 @@ def milestone_new(product_id: int):
     """Add a milestone to a product."""
     product = db.get_or_404(Product, product_id)
     form = MilestoneForm()
-    if attempt(form, lambda: catalogue.save_milestone(
+    if attempt(form, lambda: catalogue.save_milestone(current_user,
             product, None, value=form.value.data, sortkey=form.sortkey.data,
             is_active=form.is_active.data)):
         flash(f"Milestone {form.value.data.strip()} added to {product.name}.", "success")
@@ -211,7 +206,7 @@ def milestone_edit(product_id: int, milestone_id: int):
     product = db.get_or_404(Product, product_id)
     milestone = _child(Milestone, product, milestone_id)
     form = MilestoneForm(obj=milestone)
-    if attempt(form, lambda: catalogue.save_milestone(
+    if attempt(form, lambda: catalogue.save_milestone(current_user,
             product, milestone, value=form.value.data, sortkey=form.sortkey.data,
             is_active=form.is_active.data)):
         flash(f"Milestone {milestone.value} saved.", "success")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from sqlalchemy import func, select
+from flask_login import current_user
 
 from bugzot import permissions
 from bugzot.extensions import db
 from bugzot.forms.admin import ConfirmForm, RoleForm
-from bugzot.models import Role, User
+from bugzot.models import Role
 from bugzot.permissions import require
 from bugzot.services import roles as role_service
+from bugzot.services.read import users as users_read
 from bugzot.views.admin import attempt, bp, form_page
 
 
@@ -18,9 +19,8 @@ from bugzot.views.admin import attempt, bp, form_page
 @require(permissions.ADMIN_ROLES)
 def roles():
     """Every role with its grants and how many users hold it."""
-    rows = db.session.scalars(select(Role).order_by(Role.id)).all()
-    holders = dict(db.session.execute(select(User.role_id, func.count()).group_by(User.role_id)).all())
-    return render_template("admin/roles.html", roles=rows, holders=holders,
+    return render_template("admin/roles.html", roles=users_read.roles(),
+                           holders=users_read.role_holders(),
                            descriptions=permissions.DESCRIPTIONS)
 
 
@@ -29,8 +29,9 @@ def roles():
 def role_new():
     """Create a role with a set of grants."""
     form = RoleForm()
-    if attempt(form, lambda: role_service.save_role(None, form.name.data, form.description.data or "",
-                                                    form.permissions.data or [])):
+    if attempt(form, lambda: role_service.save_role(
+            current_user, None, form.name.data, form.description.data or "",
+            form.permissions.data or [])):
         flash(f"Role {form.name.data.strip()} created.", "success")
         return redirect(url_for("admin.roles"))
     return form_page(form, "New role", url_for("admin.roles"), "Create")
@@ -44,8 +45,9 @@ def role_edit(role_id: int):
     form = RoleForm(obj=role)  # role.permissions fills the checkboxes
     if role.is_builtin:
         form.name.render_kw = {"readonly": True}  # the service refuses renames anyway
-    if attempt(form, lambda: role_service.save_role(role, form.name.data, form.description.data or "",
-                                                    form.permissions.data or [])):
+    if attempt(form, lambda: role_service.save_role(
+            current_user, role, form.name.data, form.description.data or "",
+            form.permissions.data or [])):
         flash(f"Role {role.name} saved.", "success")
         return redirect(url_for("admin.roles"))
     return form_page(form, f"Role {role.name}", url_for("admin.roles"))
@@ -58,7 +60,7 @@ def role_delete(role_id: int):
     role = db.get_or_404(Role, role_id)
     name = role.name
     form = ConfirmForm()
-    if attempt(form, lambda: role_service.delete_role(role)):
+    if attempt(form, lambda: role_service.delete_role(current_user, role)):
         flash(f"Role {name} deleted.", "success")
     else:
         for error in form.form_errors or ["The form expired; try again."]:

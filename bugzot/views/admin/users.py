@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bugzot import permissions
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.forms.admin import UserCreateForm, UserEditForm, UserFilterForm
 from bugzot.models import Role, User
 from bugzot.permissions import require
-from bugzot.services import ServiceError, accounts
+from bugzot.services import accounts
+from bugzot.services.read import users as users_read
 from bugzot.views.admin import attempt, bp, form_page
 
 PER_PAGE = 50
 
 
 def _roles() -> list[Role]:
-    return list(db.session.scalars(select(Role).order_by(Role.id)))
+    return users_read.roles()
 
 
 def _role(role_id: int) -> Role:
@@ -39,8 +40,8 @@ def users():
     form.role_id.choices = [SelectChoice(0, "Any role")] + [SelectChoice(r.id, r.name) for r in roles]
     valid = form.validate()
     page = (form.page.data or 1) if valid else 1
-    found, total = accounts.find_users(
-        form.q.data or "" if valid else "", form.role_id.data if valid else None,
+    found, total = users_read.find_users(
+        current_user, form.q.data or "" if valid else "", form.role_id.data if valid else None,
         form.status.data if valid else "all", page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -57,9 +58,10 @@ def user_new():
     if request.method == "GET":
         default = next((r.id for r in _roles() if r.name == permissions.DEFAULT_ROLE), None)
         form.role_id.data = default
-    if attempt(form, lambda: accounts.admin_create_user(
-            form.username.data, form.email.data, form.password.data, form.real_name.data or "",
-            _role(form.role_id.data), acting=current_user, active=form.is_active.data)):
+    if attempt(form, lambda: accounts.create_user(
+            current_user, form.username.data, form.email.data, form.password.data,
+            form.real_name.data or "", _role(form.role_id.data).name,
+            active=form.is_active.data)):
         flash(f"User {form.username.data.strip().lower()} created.", "success")
         return redirect(url_for("admin.users"))
     return form_page(form, "New user", url_for("admin.users"), "Create")
@@ -73,8 +75,8 @@ def user_edit(user_id: int):
     form = UserEditForm(obj=user)
     form.role_id.choices = [SelectChoice(r.id, r.name) for r in _roles()]
     if attempt(form, lambda: accounts.admin_update_user(
-            user, role=_role(form.role_id.data), is_active=form.is_active.data,
-            real_name=form.real_name.data or "", acting=current_user)):
+            current_user, user, role=_role(form.role_id.data), is_active=form.is_active.data,
+            real_name=form.real_name.data or "")):
         flash(f"User {user.username} saved.", "success")
         return redirect(url_for("admin.users"))
     return form_page(form, f"User {user.username}", url_for("admin.users"), subject=user)

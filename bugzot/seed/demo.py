@@ -88,18 +88,20 @@ DEMO_PATCH = b"""diff --git a/sync/reconnect.py b/sync/reconnect.py
 
 def _seed_bugs(users: dict[str, User]) -> None:
     """A few bugs with comments, history, a dependency, a duplicate and a patch."""
-    from werkzeug.datastructures import FileStorage
-
     from bugzot.services import attachments
-    from bugzot.services.bugs import file_bug, update_bug
+    from bugzot.services.bugs import BugEdit, NewBug, NewComment, Upload, file_bug, update_bug
 
     reporter, employee = users[permissions.REPORTER], users[permissions.EMPLOYEE]
     supervisor = users[permissions.SUPERVISOR]
 
     def edit(bug, user, comment="", private=False, **values):
-        update_bug(user, bug, values, revision=bug.revision, comment=comment, comment_private=private)
+        update_bug(user, bug, BugEdit(bug.revision, values,
+                                      comment=NewComment(comment, private) if comment else None))
 
-    installer = file_bug(
+    def file(user, **values):
+        return file_bug(user, NewBug(**values))
+
+    installer = file(
         reporter, product="Desktop App", component="Installer", version="2.0", severity="major",
         op_sys="Windows", platform="PC", summary="Installer fails on Windows 11 with error 0x80070643",
         description="1. Download the 2.0 installer\n2. Run it as a normal user\n\n"
@@ -108,36 +110,36 @@ def _seed_bugs(users: dict[str, User]) -> None:
          bug_status="ASSIGNED", priority="P2")
     edit(installer, employee, "Customer ticket 4711 (ACME) hits the same error.", private=True)
     edit(installer, reporter, "Running it as administrator works, see comment 1.")
-    reconnect = file_bug(
+    reconnect = file(
         employee, product="Desktop App", component="Sync Engine", version="2.0", severity="normal",
         summary="Reconnect logic ignores network change events",
         description="The reconnector only retries on a timer; it never listens for the OS "
                     "network-change notification.")
-    sync = file_bug(
+    sync = file(
         reporter, product="Desktop App", component="Sync Engine", version="2.0",
         severity="critical", priority="P1", summary="Sync stops after the laptop wakes from sleep",
         description="After resume, sync shows *Connecting...* forever until I restart the app.")
-    edit(sync, employee, f"Caused by bug {reconnect.id}.", dependson=str(reconnect.id))
-    attachments.add_attachment(employee, reconnect, FileStorage(io.BytesIO(DEMO_PATCH),
-                                                                "reconnect.patch"),
-                               description="Listen for network changes on resume", is_patch=True)
-    invoice = file_bug(
+    edit(sync, employee, f"Caused by bug {reconnect.id}.", dependson=frozenset({reconnect.id}))
+    attachments.add_attachment(employee, reconnect, Upload(
+        "reconnect.patch", io.BytesIO(DEMO_PATCH),
+        description="Listen for network changes on resume", is_patch=True))
+    invoice = file(
         reporter, product="Web Portal", component="Billing", version="2026.1", severity="major",
         summary="Invoice PDF shows the wrong VAT rate for Austria",
         description="Invoices for Austrian customers show 19 % VAT instead of 20 %.")
     edit(invoice, employee, "Fixed the rate table; deployed to production.",
          bug_status="RESOLVED", resolution="FIXED")
     edit(invoice, supervisor, "Checked three new invoices: all show 20 %.", bug_status="VERIFIED")
-    focus = file_bug(
+    focus = file(
         reporter, product="Web Portal", component="Login", version="2026.1", severity="minor",
         summary="Password field loses focus after a failed login",
         description="After a wrong password, the cursor is nowhere; I have to click the field.")
-    duplicate = file_bug(
+    duplicate = file(
         employee, product="Web Portal", component="Login", version="2026.1", severity="minor",
         summary="Cannot type the password again after an error",
         description="Same as the focus problem, probably.")
     edit(duplicate, employee, "Same problem.", bug_status="RESOLVED", resolution="DUPLICATE",
-         dup_id=str(focus.id))
-    file_bug(reporter, product="Mobile App", component="Push Notifications", version="4.3",
+         dup_id=focus.id)
+    file(reporter, product="Mobile App", component="Push Notifications", version="4.3",
              severity="normal", op_sys="Android", summary="Push notifications arrive twice",
              description="Every chat message produces two notifications on Android 14.")

@@ -1,0 +1,58 @@
+"""Reading accounts and roles: user lookups for forms, the admin users and roles lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from bugzot import permissions
+from bugzot.exceptions import Forbidden
+from bugzot.extensions import db
+from bugzot.models import Role, User
+
+USER_STATUSES = ("all", "active", "disabled")
+
+
+def users_by_username(names: Iterable[str]) -> dict[str, User]:
+    """The users called ``names`` (case-insensitive), keyed by lower-case username."""
+    names = sorted({n.strip().lower() for n in names if n and n.strip()})
+    if not names:
+        return {}
+    return {u.username: u for u in db.session.scalars(
+        select(User).where(func.lower(User.username).in_(names)))}
+
+
+def find_users(acting: Any, text: str = "", role_id: int | None = None, status: str = "all",
+               page: int = 1, per_page: int = 50) -> tuple[list[User], int]:
+    """Users matching ``text`` (username, email or real name), role and status, by
+    username; one page and the total number of matches. Needs admin.users."""
+    if not permissions.can(acting, permissions.ADMIN_USERS):
+        raise Forbidden("You may not list user accounts.")
+    query = select(User)
+    text = text.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(User.username.like(pattern, escape="\\"),
+                                User.email.like(pattern, escape="\\"),
+                                func.lower(User.real_name).like(pattern, escape="\\")))
+    if role_id:
+        query = query.where(User.role_id == role_id)
+    if status in ("active", "disabled"):
+        query = query.where(User.is_active == (status == "active"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(page, 1)
+    users = db.session.scalars(
+        query.order_by(User.username).limit(per_page).offset((page - 1) * per_page)).all()
+    return list(users), total
+
+
+def roles() -> list[Role]:
+    """Every role, oldest first (the built-in ones lead)."""
+    return list(db.session.scalars(select(Role).order_by(Role.id)))
+
+
+def role_holders() -> dict[int, int]:
+    """How many users hold each role, by role id."""
+    return dict(db.session.execute(select(User.role_id, func.count()).group_by(User.role_id)).all())
