@@ -51,7 +51,7 @@ class FieldSpec:
     editable: bool = True
     filing: bool = False  # given when a bug is filed
     filter: str | None = None  # bug list URL parameter
-    csv: bool = False  # a column of CSV exports (in table order)
+    column: str | None = None  # its column in list rows and CSV exports (in table order)
 
     def show(self, value: Any) -> str:
         """``value`` as a form shows it and a history row records it."""
@@ -262,38 +262,38 @@ EDIT = permissions.BUG_EDIT
 # In the order changes are applied: product first, so that component, version and
 # milestone are looked up in the new product; status before resolution.
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("id", "id", "Bug", "int", _attr("id"), editable=False, csv=True),
+    FieldSpec("id", "id", "Bug", "int", _attr("id"), editable=False, column="id"),
     FieldSpec("product", "product", "Product", "product", _named("product", "name"), EDIT,
-              filing=True, filter="product", csv=True),
+              filing=True, filter="product", column="product"),
     FieldSpec("component", "component", "Component", "component", _named("component", "name"),
-              EDIT, own_bug_ok=True, filing=True, filter="component", csv=True),
+              EDIT, own_bug_ok=True, filing=True, filter="component", column="component"),
     FieldSpec("version", "version", "Version", "version", _named("version", "value"), EDIT,
               own_bug_ok=True, filing=True, filter="version"),
     FieldSpec("target_milestone", "target_milestone", "Target milestone", "milestone",
               _named("milestone", "value"), EDIT),
     FieldSpec("bug_status", "status", "Status", "status", _attr("status"), filter="status",
-              csv=True),
+              column="status"),
     FieldSpec("resolution", "resolution", "Resolution", "resolution",
               lambda bug, related: bug.resolution or "", choices=workflow.RESOLUTIONS,
-              filter="resolution", csv=True),
+              filter="resolution", column="resolution"),
     FieldSpec("severity", "severity", "Severity", "choice", _attr("severity"), EDIT,
               own_bug_ok=True, choices=workflow.SEVERITIES, filing=True, filter="severity",
-              csv=True),
+              column="severity"),
     FieldSpec("priority", "priority", "Priority", "choice", _attr("priority"), EDIT,
-              choices=workflow.PRIORITIES, filing=True, filter="priority", csv=True),
+              choices=workflow.PRIORITIES, filing=True, filter="priority", column="priority"),
     FieldSpec("platform", "platform", "Platform", "choice", _attr("platform"), EDIT,
               own_bug_ok=True, choices=workflow.PLATFORMS, filing=True),
     FieldSpec("op_sys", "op_sys", "OS", "choice", _attr("op_sys"), EDIT, own_bug_ok=True,
               choices=workflow.OP_SYSES, filing=True),
     FieldSpec("dup_id", "dupe_of", "Duplicate of", "bug", _attr("dup_of_id")),
     FieldSpec("assigned_to", "assigned_to", "Assignee", "user", _attr("assignee"),
-              permissions.BUG_ASSIGN, filter="assignee", csv=True),
+              permissions.BUG_ASSIGN, filter="assignee", column="assignee"),
     FieldSpec("qa_contact", "qa_contact", "QA contact", "user", _attr("qa_contact"),
               permissions.BUG_ASSIGN),
     FieldSpec("reporter", "creator", "Reporter", "user", _attr("reporter"), editable=False,
-              filter="reporter", csv=True),
+              filter="reporter", column="reporter"),
     FieldSpec("summary", "summary", "Summary", "text", _attr("summary"), EDIT, own_bug_ok=True,
-              filing=True, csv=True),
+              filing=True, column="summary"),
     FieldSpec("dependson", "depends_on", "Depends on", "bugs",
               lambda bug, related: related["dependson"], EDIT, own_bug_ok=True),
     FieldSpec("blocked", "blocks", "Blocks", "bugs", lambda bug, related: related["blocked"],
@@ -301,14 +301,15 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("is_private", "is_private", "Private bug", "bool", _attr("is_private"),
               permissions.BUG_PRIVATE, filing=True),
     FieldSpec("created_at", "creation_time", "Reported", "time", _attr("created_at"),
-              editable=False, csv=True),
+              editable=False, column="created_at"),
     FieldSpec("updated_at", "last_change_time", "Modified", "time", _attr("updated_at"),
-              editable=False, csv=True),
+              editable=False, column="updated_at"),
 )
 FIELD: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
 EDITABLE: tuple[FieldSpec, ...] = tuple(spec for spec in FIELDS if spec.editable)
 BY_API: dict[str, FieldSpec] = {spec.api: spec for spec in FIELDS}
-CSV_COLUMNS: tuple[str, ...] = tuple(spec.name for spec in FIELDS if spec.csv)
+CSV_COLUMNS: tuple[str, ...] = tuple(spec.column for spec in FIELDS if spec.column)
+FILTERABLE: tuple[FieldSpec, ...] = tuple(spec for spec in FIELDS if spec.filter)
 # History labels, including the rows that are not about a field of the table.
 HISTORY_LABELS: dict[str, str] = {
     **{spec.name: spec.label for spec in FIELDS},

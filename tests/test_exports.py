@@ -81,14 +81,14 @@ def test_exports_sorted_by_a_name_walk_every_chunk_like_the_list(client, auth, a
                                                                   monkeypatch, sort):
     """On PostgreSQL the name sorts take each group's first bugs (LATERAL) chunk by chunk;
     the rows must be those, in the order, that sorting every matching bug gives."""
-    from bugzot.search import query as search_query
+    from bugzot.search import grouped as grouped_sorts
     from bugzot.seed.bulk import seed
 
     seed(90, 1, users=5, batch_size=40, random_seed=3)
     reader = db.session.scalar(sa.select(User).where(User.username == "seed0002"))
     q = parse_query({"sort": sort, "status": "all"})
     chunked = [r.id for r in iter_rows(q, reader, max_rows=1000, chunk=7)]
-    monkeypatch.setattr(search_query, "_groups", lambda q: None)
+    monkeypatch.setattr(grouped_sorts, "groups", lambda q, dialect: None)
     assert [r.id for r in iter_rows(q, reader, max_rows=1000, chunk=7)] == chunked
     visible = db.session.scalar(sa.select(sa.func.count()).select_from(Bug).where(
         visible_bugs_clause(reader)))

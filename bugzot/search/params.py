@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from bugzot.exceptions import ServiceError
-from bugzot.workflow import CLOSED_STATUSES, OPEN_STATUSES, PRIORITIES, RESOLUTIONS, SEVERITIES, STATUSES
+from bugzot.fields import FILTERABLE
+from bugzot.workflow import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -32,16 +33,13 @@ MAX_NAME = 254
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12
 
-# URL parameter -> allowed values for the enumerated filters.
+# URL parameter -> allowed values for the enumerated filters (the field table's choices).
 ENUMS: dict[str, tuple[str, ...]] = {
-    "status": STATUSES + tuple(STATUS_ALIASES),
-    "resolution": RESOLUTIONS,
-    "severity": SEVERITIES,
-    "priority": PRIORITIES,
-}
-# Every filter parameter, in the order canonical URLs list them.
-FILTERS = ("product", "component", "version", "status", "resolution", "severity", "priority",
-           "assignee", "reporter", "cc")
+    spec.filter: (STATUSES + tuple(STATUS_ALIASES)) if spec.type == "status" else spec.choices
+    for spec in FILTERABLE if spec.choices or spec.type == "status"}
+# Every filter parameter, in the order canonical URLs list them: the field table's, then CC.
+FILTERS: tuple[str, ...] = (*(spec.filter for spec in FILTERABLE), "cc")
+PEOPLE = (*(spec.filter for spec in FILTERABLE if spec.type == "user"), "cc")  # lower-cased
 
 
 class SearchError(ServiceError):
@@ -163,7 +161,7 @@ def _values(args: Mapping, name: str) -> tuple[str, ...]:
         parts = item.split(",") if name in ENUMS else [item]
         for part in parts:
             part = part.strip()
-            if name in ("assignee", "reporter", "cc"):
+            if name in PEOPLE:
                 part = part.lower()
             if part and part not in out:
                 out.append(part)

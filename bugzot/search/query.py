@@ -11,8 +11,6 @@ before joining anything (``fetch_page``). Every query runs under
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from bugzot.extensions import db
-from bugzot.models import Bug, BugCC, Component, Product, User, Version
+from bugzot.models import Bug, Component, Product, User
 from bugzot.models.bugs import RESOLUTION_ORDER, workflow_order
-from bugzot.search import fts
-from bugzot.search.params import NOBODY, RELEVANCE, BugQuery, SearchError
-from bugzot.visibility import visible_bugs_clause
+from bugzot.search import filters, fts, grouped
+from bugzot.search.cursors import decode_cursor, encode_cursor
+from bugzot.search.params import RELEVANCE, BugQuery, SearchError
 from bugzot.workflow import PRIORITIES, SEVERITIES, STATUSES
 
 RANK_WINDOW = 200  # text matches ranked per page before joining (see fetch_page)
@@ -106,46 +104,6 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _ids(model: Any, column: Any, names: tuple[str, ...], label: str) -> list[int]:
-    """Ids of the rows whose ``column`` is in ``names``; an unknown name is an error."""
-    found = db.session.execute(sa.select(model.id, column).where(column.in_(names))).all()
-    known = {name for _, name in found}
-    missing = [n for n in names if n not in known]
-    if missing:
-        raise SearchError(f"There is no {label} called {missing[0]!r}.", label)
-    return [id_ for id_, _ in found]
-
-
-def _conditions(q: BugQuery, user: Any) -> list[Any]:
-    """WHERE clauses on ``Bug`` for the filters of ``q`` (text search excluded)."""
-    where = [visible_bugs_clause(user)]
-    f = q.filters
-    if q.statuses:
-        where.append(Bug.status.in_(q.statuses))
-    for name, column in (("resolution", Bug.resolution), ("severity", Bug.severity),
-                         ("priority", Bug.priority)):
-        if f.get(name):
-            where.append(column.in_(f[name]))
-    if f.get("product"):
-        where.append(Bug.product_id.in_(_ids(Product, Product.name, f["product"], "product")))
-    if f.get("component"):
-        where.append(Bug.component_id.in_(
-            _ids(Component, Component.name, f["component"], "component")))
-    if f.get("version"):
-        where.append(Bug.version_id.in_(_ids(Version, Version.value, f["version"], "version")))
-    if f.get("assignee"):
-        names = tuple(n for n in f["assignee"] if n != NOBODY)
-        ids = _ids(User, User.username, names, "assignee") if names else []
-        clause = Bug.assignee_id.in_(ids)
-        where.append(sa.or_(clause, Bug.assignee_id.is_(None)) if NOBODY in f["assignee"] else clause)
-    if f.get("reporter"):
-        where.append(Bug.reporter_id.in_(_ids(User, User.username, f["reporter"], "reporter")))
-    if f.get("cc"):
-        ids = _ids(User, User.username, f["cc"], "cc")
-        where.append(Bug.id.in_(sa.select(BugCC.bug_id).where(BugCC.user_id.in_(ids))))
-    return where
-
-
 def _on_index(q: BugQuery, conditions: list[Any]) -> list[Any] | None:
     """``conditions`` rewritten onto the full-text index row (see ``fts.on_index``), when
     ``q`` searches text and every condition can be; else None."""
@@ -161,7 +119,7 @@ def filtered(q: BugQuery, user: Any, columns: Sequence[Any], window: fts.Window 
              counted: bool = False) -> tuple[sa.Select, Any]:
     """SELECT ``columns`` FROM the filtered bugs; also returns the text-match subquery.
     ``index``: the conditions on the index row too, so a window holds only bugs that pass."""
-    conditions = _conditions(q, user) if conditions is None else conditions
+    conditions = filters.conditions(q, user) if conditions is None else conditions
     stmt = sa.select(*columns).select_from(Bug).where(*conditions)
     match = None
     if q.words:
@@ -184,34 +142,6 @@ def _sort(q: BugQuery, match: Any) -> tuple[Any, type]:
             raise SearchError("Sorting by relevance needs search words (q=...).", "sort")
         return match.c.rank, float
     return SORTS[q.sort_key]
-
-
-def encode_cursor(value: Any, bug_id: int) -> str:
-    """An opaque, URL-safe cursor for the row with sort value ``value`` and ``bug_id``."""
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = json.dumps([value, bug_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
-    """(sort value, bug id) from a cursor made by ``encode_cursor``; SearchError if bad."""
-    try:
-        value, bug_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if kind is datetime:
-            value = datetime.fromisoformat(value)
-            if value.tzinfo is None:
-                raise ValueError("naive")
-        elif kind is float:
-            value = float(value)
-        elif not isinstance(value, kind) or isinstance(value, bool):
-            raise ValueError("wrong type")
-        if not isinstance(bug_id, int) or isinstance(bug_id, bool):
-            raise ValueError("wrong id")
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise SearchError("The page cursor is not valid for this sort order; "
-                          "start again from the first page.", "after") from None
-    return value, bug_id
 
 
 def _list_statement(q: BugQuery, user: Any, conditions: list[Any], window: fts.Window | None = None,
@@ -246,7 +176,7 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
     backwards = q.before is not None
     descending = q.descending != backwards  # walking backwards flips the order ...
     cursor = q.before or q.after
-    conditions = _conditions(q, user)
+    conditions = filters.conditions(q, user)
     index = _on_index(q, conditions)
     window, total = None, None
     if q.sort == RELEVANCE:
@@ -280,88 +210,17 @@ def _rows(q: BugQuery, user: Any, conditions: list[Any], cursor: str | None, des
           window: fts.Window | None = None, index: list[Any] | None = None,
           with_count: bool = True) -> list[Any]:
     """Up to ``q.limit + 1`` list rows beyond ``cursor`` (each with the count)."""
-    groups = _groups(q)
+    groups = grouped.groups(q, _dialect())
     if groups is not None:
-        return _grouped_rows(q, user, conditions, groups, cursor, descending, q.limit + 1,
-                             with_count)
+        total = _count_statement(q, user, conditions) if with_count else None
+        return grouped.rows(q, conditions, groups, cursor, descending, q.limit + 1,
+                            _LIST_COLUMNS[None], total)
     counted = with_count and index is not None and window is not None and window.bound is None
     stmt, expr, kind = _list_statement(q, user, conditions, window, index, counted)
     if with_count and not counted:  # an uncorrelated subquery: no extra round trip, runs once
         stmt = stmt.add_columns(
             _count_statement(q, user, conditions, index).scalar_subquery().label("total"))
     return _page(stmt, expr, kind, cursor, descending, q.limit + 1)
-
-
-# Sorts by a name in another table: the table, the name, the bug's key to it (see below).
-_GROUPS: dict[str, tuple[Any, Any, Any]] = {
-    "product": (Product, Product.name, Bug.product_id),
-    "component": (Component, Component.name, Bug.component_id),
-    "assignee": (User, User.username, Bug.assignee_id),
-}
-
-
-def _groups(q: BugQuery) -> list[Any] | None:
-    """For ``_grouped_rows``: the conditions on the sort's table that the filters of ``q``
-    imply, or None when the list should sort its matching bugs instead. That is any list
-    not sorted by a name, on SQLite (no LATERAL), and any list with a filter the groups
-    cannot take: a group with no matching bug is read to its end, so a severity filter,
-    say, would read every bug; sorting its matches is cheaper."""
-    if q.sort == RELEVANCE or q.sort_key not in _GROUPS or q.words or _dialect() != "postgresql":
-        return None
-    f = {name: values for name, values in q.filters.items() if values and name != "status"}
-    products = f.pop("product", None)
-    where = []
-    if q.sort_key == "product" and products:
-        where.append(Product.name.in_(products))
-    elif q.sort_key == "component":
-        if products:
-            where.append(Component.product_id.in_(
-                sa.select(Product.id).where(Product.name.in_(products))))
-        if f.get("component"):
-            where.append(Component.name.in_(f.pop("component")))
-    elif q.sort_key == "assignee" and f.get("assignee") and NOBODY not in f["assignee"]:
-        where.append(User.username.in_(f.pop("assignee")))
-    return None if f or (products and not where) else where
-
-
-def _grouped_rows(q: BugQuery, user: Any, conditions: list[Any], group_where: list[Any],
-                  cursor: str | None, descending: bool, limit: int, with_count: bool) -> list[Any]:
-    """Up to ``limit`` list rows beyond ``cursor`` of a list sorted by product, component or
-    assignee name (PostgreSQL). Sorting every matching bug by a joined name cost ~1 s at a
-    million bugs; here each product, component or user (those ``group_where`` allows) gives
-    its first ``limit`` bugs in id order along the (key, id) index (a LATERAL subquery),
-    beyond the cursor, and only those are sorted: O(names x page). Bugs without an assignee
-    sort as "" (first)."""
-    table, name, key = _GROUPS[q.sort_key]
-    value, bug_id = decode_cursor(cursor, str) if cursor else (None, None)
-    order = sa.desc if descending else sa.asc
-
-    def beyond(left: Any, right: Any) -> Any:
-        return left < right if descending else left > right
-
-    def first_bugs(group_name: Any, *where: Any) -> sa.Select:
-        stmt = sa.select(Bug.id, group_name.label("sort_value")).where(*conditions, *where)
-        if cursor:  # a group past the cursor's name: all of it; the cursor's own: past its id
-            stmt = stmt.where(sa.or_(beyond(group_name, value), beyond(Bug.id, bug_id)))
-        return stmt.order_by(order(Bug.id)).limit(limit)
-
-    groups = sa.select(table.id.label("id"), name.label("name")).where(*group_where)
-    if cursor:
-        groups = groups.where(name <= value if descending else name >= value)
-    groups = groups.subquery("groups")
-    best = first_bugs(groups.c.name, key == groups.c.id).lateral("best")
-    parts = [sa.select(best.c.id, best.c.sort_value).select_from(groups).join(best, sa.true())]
-    if q.sort_key == "assignee" and not group_where and (not cursor or descending or value == ""):
-        nobody = sa.literal("", sa.String)
-        parts.append(first_bugs(nobody, Bug.assignee_id.is_(None)).subquery().select())
-    picked = sa.union_all(*parts).subquery("picked")
-    page = (sa.select(picked.c.id, picked.c.sort_value)
-            .order_by(order(picked.c.sort_value), order(picked.c.id)).limit(limit).subquery("page"))
-    stmt = (sa.select(*_LIST_COLUMNS[None], page.c.sort_value).join(page, page.c.id == Bug.id)
-            .order_by(order(page.c.sort_value), order(page.c.id)))
-    if with_count:
-        stmt = stmt.add_columns(_count_statement(q, user, conditions).scalar_subquery().label("total"))
-    return list(db.session.execute(stmt).all())
 
 
 def _count_statement(q: BugQuery, user: Any, conditions: list[Any] | None = None,
@@ -387,13 +246,13 @@ def count(q: BugQuery, user: Any) -> tuple[int, bool]:
 
 def iter_rows(q: BugQuery, user: Any, max_rows: int, chunk: int = 500) -> Iterator[Any]:
     """Every row of ``q`` from its cursor on, in sort order (at most ``max_rows``)."""
-    conditions, groups = _conditions(q, user), _groups(q)
-    stmt, expr, kind = _list_statement(q, user, conditions)
+    where, groups = filters.conditions(q, user), grouped.groups(q, _dialect())
+    stmt, expr, kind = _list_statement(q, user, where)
     cursor, sent = q.after, 0
     while sent < max_rows:
         size = min(chunk, max_rows - sent)
         rows = (_page(stmt, expr, kind, cursor, q.descending, size) if groups is None else
-                _grouped_rows(q, user, conditions, groups, cursor, q.descending, size, False))
+                grouped.rows(q, where, groups, cursor, q.descending, size, _LIST_COLUMNS[None]))
         yield from rows
         sent += len(rows)
         if len(rows) < chunk:

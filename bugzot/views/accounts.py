@@ -6,11 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from bugzot.exceptions import ServiceError
-from bugzot.extensions import db, login_manager
+from bugzot.extensions import login_manager
 from bugzot.forms import apply_error
 from bugzot.forms.accounts import (
     EmailChangeForm,
@@ -21,8 +19,9 @@ from bugzot.forms.accounts import (
     RegisterForm,
     ResetPasswordForm,
 )
-from bugzot.models import ActivationKey, Role, User
+from bugzot.models import ActivationKey
 from bugzot.services import accounts
+from bugzot.services.read import users as users_read
 
 bp = Blueprint("accounts", __name__)
 
@@ -183,18 +182,13 @@ def confirm_email(key: str):
     return redirect(url_for("accounts.prefs" if current_user.is_authenticated else "accounts.login"))
 
 
-# The logged-in user with their role and its grants, in one query built once.
-_LOGGED_IN = select(User).where(User.id == bindparam("user_id")).options(
-    joinedload(User.role).undefer(Role.permission_names))
-
-
 @login_manager.user_loader
 def load_user(session_id: str):
     """Flask-Login: the active user of a session id "<id>:<session_version>"."""
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.scalar(_LOGGED_IN, {"user_id": int(user_id)})
+    user = users_read.logged_in_user(int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

@@ -18,24 +18,21 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
 from bugzot import permissions
 from bugzot.errors import error_response
 from bugzot.exceptions import ServiceError
-from bugzot.extensions import db
+from bugzot.fields import CSV_COLUMNS
 from bugzot.forms.search import DeleteSearchForm, SaveSearchForm
-from bugzot.models import Product
 from bugzot.permissions import require
 from bugzot.search import AXES, SearchError, fetch_page, iter_rows, parse_query, report_counts
 from bugzot.search.params import PAGE_SIZES, RELEVANCE, SORT_KEYS, STATUS_ALIASES
 from bugzot.services import search as search_service
+from bugzot.services.read import catalogue
 from bugzot.workflow import PRIORITIES, RESOLUTIONS, SEVERITIES, STATUSES
 
 bp = Blueprint("search", __name__)
 
-CSV_COLUMNS = ("id", "product", "component", "status", "resolution", "severity", "priority",
-               "assignee", "reporter", "summary", "created_at", "updated_at")
 FEED_ENTRIES = 50
 # The options of the filter form's lists (the values parse_query accepts).
 FILTER_CHOICES = {
@@ -71,8 +68,8 @@ def bug_list():
         page = fetch_page(query, current_user)
     except SearchError as exc:
         return error_response(400, exc.message)
-    products = db.session.scalars(select(Product.name).where(Product.is_active).order_by(Product.name))
-    return render_template("search/list.html", query=query, page=page, products=tuple(products),
+    return render_template("search/list.html", query=query, page=page,
+                           products=catalogue.active_product_names(),
                            choices=FILTER_CHOICES, option_tags=option_tags,
                            rows_html=rows_html(page.rows, f"{request.script_root}/bugs/"))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from bugzot import permissions
 from bugzot.exceptions import Forbidden
@@ -13,6 +14,16 @@ from bugzot.extensions import db
 from bugzot.models import Role, User
 
 USER_STATUSES = ("all", "active", "disabled")
+
+
+# The logged-in user with their role and its grants, in one query built once.
+_LOGGED_IN = select(User).where(User.id == bindparam("user_id")).options(
+    joinedload(User.role).undefer(Role.permission_names))
+
+
+def logged_in_user(user_id: int) -> User | None:
+    """The user of a session with their role's grants loaded (one statement)."""
+    return db.session.scalar(_LOGGED_IN, {"user_id": user_id})
 
 
 def users_by_username(names: Iterable[str]) -> dict[str, User]:

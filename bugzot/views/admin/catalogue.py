@@ -18,7 +18,7 @@ from bugzot.models import Classification, Component, Milestone, Product, Version
 from bugzot.permissions import can, require
 from bugzot.services import catalogue
 from bugzot.services.read import catalogue as reading
-from bugzot.views.admin import attempt, bp, form_page
+from bugzot.views.admin.common import attempt, bp, form_page
 
 MANAGE = permissions.PRODUCT_MANAGE
 PRODUCTS = permissions.ADMIN_PRODUCTS

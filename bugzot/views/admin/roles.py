@@ -12,7 +12,7 @@ from bugzot.models import Role
 from bugzot.permissions import require
 from bugzot.services import roles as role_service
 from bugzot.services.read import users as users_read
-from bugzot.views.admin import attempt, bp, form_page
+from bugzot.views.admin.common import attempt, bp, form_page
 
 
 @bp.get("/roles")

@@ -15,7 +15,7 @@ from bugzot.models import Role, User
 from bugzot.permissions import require
 from bugzot.services import accounts
 from bugzot.services.read import users as users_read
-from bugzot.views.admin import attempt, bp, form_page
+from bugzot.views.admin.common import attempt, bp, form_page
 
 PER_PAGE = 50
 
