@@ -1,4 +1,4 @@
-"""``flask apache-config`` and ``flask create-db-roles``: the deployment commands."""
+"""``flask apache-config``, ``flask create-db-roles`` and ``flask upgrade``: the deployment commands."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import os
 import sys
 
 import click
+from flask.cli import with_appcontext
 
-from bugzot.deploy import apache, logs
+from bugzot.deploy import apache, logs, upgrade
 from bugzot.deploy.database import RolesError, create_roles
 
 
@@ -147,3 +148,55 @@ def create_db_roles(admin_url, database, owner, app_role, owner_password, app_pa
     click.echo(f"  SQLALCHEMY_DATABASE_URI = \"{urls['app']}\"")
     if sys.platform != "win32":
         click.echo("  (chmod 0640 instance/config.py; group = the Apache account)")
+
+
+@click.command("upgrade")
+@click.option("--dry-run", is_flag=True, help="Show what would be migrated and what runs; change nothing.")
+@click.option("--reload/--no-reload", default=True, show_default=True,
+              help="Linux: touch wsgi/conf.wsgi afterwards, so the mod_wsgi daemons restart with the "
+                   "new code on their next request.")
+@click.option("--service", default="BugZot", show_default=True,
+              help="Windows: the Apache service's name (httpd.exe -k install -n NAME), for the advice.")
+@click.option("--apache-root", default=lambda: os.environ.get("MOD_WSGI_APACHE_ROOTDIR", "C:/Apache24"),
+              show_default="%MOD_WSGI_APACHE_ROOTDIR% or C:/Apache24",
+              help="Windows: Apache's folder, for the advice.")
+@with_appcontext
+def upgrade_command(dry_run: bool, reload: bool, service: str, apache_root: str) -> None:
+    """Migrate the database to this code's schema, report the revisions, then reload (Linux).
+
+    Run it after installing the new code and packages. On Windows it refuses while any
+    process (the Apache service, a scheduled task) has BugZot loaded, and names them.
+    See docs/DEPLOY-LINUX.md and docs/DEPLOY-WINDOWS.md, "Upgrades".
+    """
+    from flask import current_app
+
+    from bugzot.services.roles import ensure_default_roles
+
+    app, windows = current_app._get_current_object(), os.name == "nt"
+    try:
+        current, head, steps = upgrade.plan(app)
+        running = upgrade.bugzot_processes(str(apache.CHECKOUT), upgrade.venv_of_this_python())
+        upgrade.check_can_run("windows" if windows else "linux", running, apache_root, service)
+        click.echo(f"Database: {current or 'empty'}; this code: {head}.")
+        if running:
+            click.echo(f"{len(running)} process(es) serve the old code until the reload: "
+                       + ", ".join(f"{p.pid} ({p.name})" for p in running))
+        if dry_run:
+            for step in steps:
+                click.echo(f"  would apply {step.id}  {step.title}")
+            click.echo("Dry run: nothing changed." if steps else "Nothing to migrate.")
+            return
+        upgrade.apply(app, steps, click.echo)
+        ensure_default_roles()
+    except upgrade.UpgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+    after = upgrade.database_revision(app)
+    click.echo(f"Upgraded {current or 'empty'} -> {after} ({len(steps)} migration(s))." if steps
+               else f"Already up to date ({after}).")
+    script = apache.CHECKOUT / "wsgi" / "conf.wsgi"
+    if windows:
+        click.echo(f"Start the service: {apache_root}/bin/httpd.exe -k start -n {service}")
+    elif reload and script.exists():
+        upgrade.touch(script)
+        click.echo(f"Touched {script}: the daemon processes restart with the new code on their next "
+                   "request.")
