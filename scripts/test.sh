@@ -13,8 +13,9 @@ ROOT=$(pwd)
 scripts/setup.sh --dev
 
 # System packages the tests drive for real: Apache httpd (+ headers for mod_wsgi),
-# headless Chromium, and a PostgreSQL server in case none is running.
-apt_install apache2 apache2-dev chromium postgresql
+# headless Chromium, a PostgreSQL server in case none is running, and rotatelogs
+# (apache2-utils) and logrotate for the log-rotation tests.
+apt_install apache2 apache2-dev apache2-utils logrotate chromium postgresql
 
 # Apache + mod_wsgi set-up, including read access for www-data to the Python home.
 scripts/install-apache.sh

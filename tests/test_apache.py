@@ -135,7 +135,7 @@ def _linux_config(site: Site, port: int) -> list[str]:
     return []
 
 
-def _windows_config_on_linux(site: Site, port: int) -> list[str]:
+def _windows_config_on_linux(site: Site, port: int, log_args=("--log-rotation", "none")) -> list[str]:
     """The Windows (embedded mode) standalone config, its Windows paths swapped for ours.
 
     Apache Lounge keeps modules, logs and mime.types under its ServerRoot; here that is
@@ -148,8 +148,10 @@ def _windows_config_on_linux(site: Site, port: int) -> list[str]:
     (server / "logs").mkdir()
     (server / "modules").symlink_to("/usr/lib/apache2/modules")
     (server / "conf" / "mime.types").symlink_to("/etc/mime.types")
+    (server / "bin").mkdir()  # piped logs (tests/test_apache_logs.py) run bin/rotatelogs.exe
+    (server / "bin" / "rotatelogs.exe").symlink_to(shutil.which("rotatelogs"))
     _generate(["--platform", "windows", "--standalone", "--root", "C:/BugZot", "--host", "127.0.0.1",
-               "--listen", f"127.0.0.1:{port}", "--threads", "16", "--server-root", "C:/Apache24",
+               *log_args, "--listen", f"127.0.0.1:{port}", "--threads", "16", "--server-root", "C:/Apache24",
                "--module-config", str(ROOT / "tests/data/windows-module-config.txt"),
                "--output", str(site.conf)], site.instance)
     package = importlib.util.find_spec("mod_wsgi").submodule_search_locations[0]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bugzot.deploy.logs import LogError, LogSettings, build_log_settings
+
 CHECKOUT = Path(__file__).resolve().parents[2]
 TEMPLATES = CHECKOUT / "apache"
 PROCESS_GROUP = "bugzot"
@@ -64,6 +66,7 @@ class Settings:
     attachments: str
     attachment_prefix: str | None
     layout: dict[str, str]
+    logs: LogSettings
     notes: list[str] = field(default_factory=list)
 
 
@@ -175,16 +178,17 @@ def linux_layout() -> dict[str, str]:
     debian = os.path.isdir("/etc/apache2") or not os.path.isdir("/etc/httpd")
     if debian:
         defaults = {"modules": "/usr/lib/apache2/modules", "logs": "/var/log/apache2",
-                    "runtime": "/var/run/apache2", "user": "www-data"}
+                    "runtime": "/var/run/apache2", "user": "www-data", "service": "apache2"}
     else:
         defaults = {"modules": "/usr/lib64/httpd/modules", "logs": "/var/log/httpd",
-                    "runtime": "/run/httpd", "user": "apache"}
+                    "runtime": "/run/httpd", "user": "apache", "service": "httpd"}
     layout = {
         "modules": _apxs("LIBEXECDIR") or defaults["modules"],
         "logs": _apxs("LOGFILEDIR") or defaults["logs"],
         "runtime": _apxs("RUNTIMEDIR") or defaults["runtime"],
         "user": next((u for u in ("www-data", "apache") if _account_exists(u)), defaults["user"]),
         "mime_types": "/etc/mime.types",
+        "service": defaults["service"],
     }
     return {key: fwd(value) for key, value in layout.items()}
 
@@ -228,6 +232,8 @@ def build_settings(
     python_home: str | None, processes: int | None, threads: int | None, https: bool,
     cert: str | None, key: str | None, standalone: bool, server_root: str | None,
     user: str | None, group: str | None, module_config_text: str | None, output: str | None,
+    log_rotation: str = "rotatelogs", log_dir: str | None = None, log_period: str | None = None,
+    log_keep: int | None = None,
 ) -> Settings:
     """Check the options against each other and the machine; return the template values."""
     local = platform == current_platform()
@@ -273,6 +279,15 @@ def build_settings(
             if not NAME_RE.match(name) or name == "root":
                 raise DeployError(f"{option} {name!r}: give an unprivileged account name, never root.")
 
+    try:
+        logs = build_log_settings(
+            method=log_rotation, folder=log_dir, period=log_period, keep=log_keep, platform=platform,
+            local=local, standalone=standalone, root=root, server_root=server_root,
+            apache_logs=layout["logs"],
+            checked_path=checked_path)
+    except LogError as exc:
+        raise DeployError(str(exc)) from None
+
     app = app_settings(root, platform)
     prefix, notes = _downloads(app, platform)
     scheme = "https" if https else "http"
@@ -284,7 +299,7 @@ def build_settings(
         cert=cert, key=key, standalone=standalone, server_root=server_root,
         user=user, group=group, modules=modules, max_body=int(app["MAX_CONTENT_LENGTH"] or 0),
         attachments=checked_path(app["ATTACHMENT_FOLDER"], "ATTACHMENT_FOLDER", platform),
-        attachment_prefix=prefix, layout=layout, notes=notes,
+        attachment_prefix=prefix, layout=layout, logs=logs, notes=notes,
     )
 
 

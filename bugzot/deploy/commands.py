@@ -1,4 +1,4 @@
-"""``flask apache-config`` and ``flask create-db-roles``: the deployment commands."""
+"""``flask apache-config``, ``flask create-db-roles`` and ``flask upgrade``: the deployment commands."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import os
 import sys
 
 import click
+from flask.cli import with_appcontext
 
-from bugzot.deploy import apache
+from bugzot.deploy import apache, logs, upgrade
 from bugzot.deploy.database import RolesError, create_roles
 
 
@@ -61,27 +62,58 @@ def _write(text: str, output: str | None) -> None:
               metavar="FILE",
               help="Output of 'mod_wsgi-express module-config' saved on the server.  "
                    "[default: run it from --python-home]")
+@click.option("--log-rotation", type=click.Choice(logs.METHODS), default="rotatelogs", show_default=True,
+              help="rotatelogs: piped logs, a new file each --log-period; logrotate (Linux): plain "
+                   "files and a logrotate snippet (--logrotate-output); none: plain files.")
+@click.option("--log-period", default=None, metavar="PERIOD",
+              help="hourly, daily, weekly or a number of seconds.  [default: daily]")
+@click.option("--log-keep", type=click.IntRange(1, 3650), default=None, metavar="N",
+              help="Files kept per log (rotatelogs: the current one included).  [default: 30]")
+@click.option("--log-dir", default=None, metavar="DIR",
+              help="Folder of BugZot's logs.  [default: Linux: <Apache's log folder>/bugzot, or "
+                   "Apache's log folder itself with --log-rotation none, or --server-root with "
+                   "--standalone; Windows: logs under ServerRoot]")
+@click.option("--logrotate-output", default=None, metavar="FILE",
+              help="With --log-rotation logrotate: write the logrotate snippet here, "
+                   "e.g. /etc/logrotate.d/bugzot.")
 @click.option("--output", "-o", default=None, metavar="FILE", help="Write here instead of stdout.")
-@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output (or --logrotate-output) file.")
 def apache_config(root, host, port, listen, python_home, platform_, processes, threads, https, cert,
-                  key, standalone, server_root, user, group, module_config, output, force) -> None:
+                  key, standalone, server_root, user, group, module_config, log_rotation, log_period,
+                  log_keep, log_dir, logrotate_output, output, force) -> None:
     """Print BugZot's Apache httpd + mod_wsgi configuration.
 
     Linux: daemon mode, a VirtualHost file for sites-available/conf.d (or a whole
     server with --standalone). Windows: embedded mode for Apache Lounge's httpd.exe.
     See docs/DEPLOY-LINUX.md and docs/DEPLOY-WINDOWS.md.
     """
-    if output and os.path.exists(output) and not force:
-        raise click.ClickException(f"{output} exists; add --force to overwrite it.")
+    for path in (output, logrotate_output):
+        if path and os.path.exists(path) and not force:
+            raise click.ClickException(f"{path} exists; add --force to overwrite it.")
+    if (log_rotation == "logrotate") != bool(logrotate_output):
+        raise click.UsageError("--log-rotation logrotate and --logrotate-output FILE go together "
+                               "(the snippet goes to e.g. /etc/logrotate.d/bugzot).")
     try:
         settings = apache.build_settings(
             platform=platform_, root=root, host=host, port=port, listen=listen,
             python_home=python_home, processes=processes, threads=threads, https=https, cert=cert,
             key=key, standalone=standalone, server_root=server_root, user=user, group=group,
-            module_config_text=module_config.read() if module_config else None, output=output)
+            module_config_text=module_config.read() if module_config else None, output=output,
+            log_rotation=log_rotation, log_dir=log_dir, log_period=log_period, log_keep=log_keep)
     except apache.DeployError as exc:
         raise click.UsageError(str(exc)) from None
     _write(apache.render(settings), output)
+    if logrotate_output:
+        _write(logs.render_logrotate(settings.logs, standalone=settings.standalone,
+                                    runtime=settings.layout["runtime"], service=settings.layout["service"]),
+               logrotate_output)
+    if settings.logs.method == "rotatelogs" and settings.platform == "windows":
+        click.echo("Note: rotatelogs.exe keeps every file; register the clean-up task once "
+                   "(docs/DEPLOY-WINDOWS.md, \"Log rotation\"):\n  "
+                   + logs.windows_cleanup_command(settings.logs, settings.server_root), err=True)
+    if settings.logs.method == "logrotate" and not os.path.isdir(settings.logs.folder):
+        click.echo(f"Note: Apache does not create {settings.logs.folder}; create it first "
+                   f"(install -d -m 0750 {settings.logs.folder}).", err=True)
     for note in settings.notes:
         click.echo(f"Note: {note}", err=True)
 
@@ -116,3 +148,55 @@ def create_db_roles(admin_url, database, owner, app_role, owner_password, app_pa
     click.echo(f"  SQLALCHEMY_DATABASE_URI = \"{urls['app']}\"")
     if sys.platform != "win32":
         click.echo("  (chmod 0640 instance/config.py; group = the Apache account)")
+
+
+@click.command("upgrade")
+@click.option("--dry-run", is_flag=True, help="Show what would be migrated and what runs; change nothing.")
+@click.option("--reload/--no-reload", default=True, show_default=True,
+              help="Linux: touch wsgi/conf.wsgi afterwards, so the mod_wsgi daemons restart with the "
+                   "new code on their next request.")
+@click.option("--service", default="BugZot", show_default=True,
+              help="Windows: the Apache service's name (httpd.exe -k install -n NAME), for the advice.")
+@click.option("--apache-root", default=lambda: os.environ.get("MOD_WSGI_APACHE_ROOTDIR", "C:/Apache24"),
+              show_default="%MOD_WSGI_APACHE_ROOTDIR% or C:/Apache24",
+              help="Windows: Apache's folder, for the advice.")
+@with_appcontext
+def upgrade_command(dry_run: bool, reload: bool, service: str, apache_root: str) -> None:
+    """Migrate the database to this code's schema, report the revisions, then reload (Linux).
+
+    Run it after installing the new code and packages. On Windows it refuses while any
+    process (the Apache service, a scheduled task) has BugZot loaded, and names them.
+    See docs/DEPLOY-LINUX.md and docs/DEPLOY-WINDOWS.md, "Upgrades".
+    """
+    from flask import current_app
+
+    from bugzot.services.roles import ensure_default_roles
+
+    app, windows = current_app._get_current_object(), os.name == "nt"
+    try:
+        current, head, steps = upgrade.plan(app)
+        running = upgrade.bugzot_processes(str(apache.CHECKOUT), upgrade.venv_of_this_python())
+        upgrade.check_can_run("windows" if windows else "linux", running, apache_root, service)
+        click.echo(f"Database: {current or 'empty'}; this code: {head}.")
+        if running:
+            click.echo(f"{len(running)} process(es) serve the old code until the reload: "
+                       + ", ".join(f"{p.pid} ({p.name})" for p in running))
+        if dry_run:
+            for step in steps:
+                click.echo(f"  would apply {step.id}  {step.title}")
+            click.echo("Dry run: nothing changed." if steps else "Nothing to migrate.")
+            return
+        upgrade.apply(app, steps, click.echo)
+        ensure_default_roles()
+    except upgrade.UpgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+    after = upgrade.database_revision(app)
+    click.echo(f"Upgraded {current or 'empty'} -> {after} ({len(steps)} migration(s))." if steps
+               else f"Already up to date ({after}).")
+    script = apache.CHECKOUT / "wsgi" / "conf.wsgi"
+    if windows:
+        click.echo(f"Start the service: {apache_root}/bin/httpd.exe -k start -n {service}")
+    elif reload and script.exists():
+        upgrade.touch(script)
+        click.echo(f"Touched {script}: the daemon processes restart with the new code on their next "
+                   "request.")
