@@ -30,3 +30,5 @@ req=requirements.txt
 [ "${1:-}" = "--dev" ] && req=requirements-dev.txt
 echo "==> pip install -r $req"
 .venv/bin/python -m pip install -q -r "$req"
+# BugZot itself, editable: plain `pytest`, `flask --app bugzot` and scripts import it from here.
+.venv/bin/python -m pip install -q --no-deps -e .

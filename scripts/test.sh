@@ -50,6 +50,10 @@ PY
   fi
 fi
 
+echo "==> lint-imports (the layers in pyproject.toml) and ruff"
+.venv/bin/lint-imports --no-cache
+.venv/bin/ruff check bugzot tests
+
 echo "==> pytest"
 set +e
 .venv/bin/python -m pytest "$@"
