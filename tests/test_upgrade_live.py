@@ -21,9 +21,8 @@ import urllib.parse
 import psutil
 import pytest
 import sqlalchemy as sa
-from test_apache import PASSWORD, ROOT, _generate, _running_site, _seed
-
 from databases import DEFAULT_PG_ADMIN_URL
+from test_apache import PASSWORD, ROOT, _generate, _running_site, _seed
 
 pytestmark = pytest.mark.apache
 
