@@ -2,7 +2,9 @@
 
 ``can(user, permission, obj=None)`` and the ``@require`` view decorator are the
 only way code asks "may this user do that?". Grants are rows in
-``role_permissions`` (admins edit them in the UI); ``DEFAULT_GRANTS`` seeds them.
+``role_permissions`` (admins edit them in the UI); ``DEFAULT_GRANTS`` seeds them in a new
+database, and a data migration (``bugzot.migrations.grants.grant``, one line) gives a new
+permission to the built-in roles of existing ones.
 Object-level rules (e.g. "reporters may edit their own bugs") are registered with
 ``object_rule`` by the module that owns the object.
 """
@@ -26,6 +28,7 @@ BUG_ATTACH = "bug.attach"  # add attachments
 BUG_EDIT_OWN = "bug.edit_own"  # edit basic fields of bugs one reported
 BUG_EDIT = "bug.edit"  # edit any bug's fields
 BUG_STATUS = "bug.status"  # change status of any bug
+BUG_CONFIRM = "bug.confirm"  # confirm bugs (UNCONFIRMED -> NEW); filed bugs start confirmed
 BUG_ASSIGN = "bug.assign"  # change assignee / QA contact
 BUG_CC_OTHERS = "bug.cc_others"  # add other people to CC
 BUG_PRIVATE = "bug.private"  # see and write private comments and attachments
@@ -43,6 +46,7 @@ DESCRIPTIONS: dict[str, str] = {
     BUG_EDIT_OWN: "Edit basic fields of bugs they reported",
     BUG_EDIT: "Edit the fields of any bug",
     BUG_STATUS: "Change the status of any bug",
+    BUG_CONFIRM: "Confirm new bugs (UNCONFIRMED to NEW)",
     BUG_ASSIGN: "Assign bugs and set QA contacts",
     BUG_CC_OTHERS: "Add other users to a bug's CC list",
     BUG_PRIVATE: "See and write private comments and attachments",
@@ -57,7 +61,7 @@ ALL_PERMISSIONS: tuple[str, ...] = tuple(DESCRIPTIONS)
 REPORTER, EMPLOYEE, SUPERVISOR, ADMIN = "Reporter", "Employee", "Supervisor", "Admin"
 
 _REPORTER = (BUG_VIEW, BUG_CREATE, BUG_COMMENT, BUG_ATTACH, BUG_EDIT_OWN)
-_EMPLOYEE = _REPORTER + (BUG_EDIT, BUG_STATUS, BUG_ASSIGN, BUG_CC_OTHERS, BUG_PRIVATE)
+_EMPLOYEE = _REPORTER + (BUG_EDIT, BUG_STATUS, BUG_CONFIRM, BUG_ASSIGN, BUG_CC_OTHERS, BUG_PRIVATE)
 _SUPERVISOR = _EMPLOYEE + (PRODUCT_MANAGE,)
 
 # role name -> (description, granted permissions), in display order.

@@ -51,7 +51,7 @@ def _rows(olds: str, new: str, **kw: Any) -> list[Transition]:
 
 
 TRANSITIONS: tuple[Transition, ...] = tuple(
-    _rows("UNCONFIRMED", "NEW")  # confirm
+    _rows("UNCONFIRMED", "NEW", permission=permissions.BUG_CONFIRM)  # confirm
     + _rows("NEW REOPENED", "ASSIGNED")
     + _rows("UNCONFIRMED NEW ASSIGNED REOPENED", "RESOLVED", needs_comment=True, reporter_may=True)
     + _rows("RESOLVED", "VERIFIED")
@@ -101,6 +101,6 @@ def allowed_transitions(user: Any, bug: Any) -> list[Transition]:
 
 def initial_status(user: Any, product: Any) -> str:
     """NEW, or UNCONFIRMED for users who may not confirm when the product asks for it."""
-    if product.allows_unconfirmed and not permissions.can(user, permissions.BUG_STATUS):
+    if product.allows_unconfirmed and not permissions.can(user, permissions.BUG_CONFIRM):
         return "UNCONFIRMED"
     return "NEW"
