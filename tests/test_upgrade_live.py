@@ -139,8 +139,10 @@ def test_old_daemons_keep_serving_while_a_large_table_migrates(database):
         started = next(t for t, line in lines if line.startswith("  applying 0005"))
         ended = next(t for t, line in lines if line.startswith("  done     0007"))
         during = [s for s in served if started < s[0] < ended]
-        assert ended - started > 1, f"the migrations took {ended - started:.2f} s: make the table larger"
-        assert len(during) >= 6, (len(during), output)
+        # Enough requests landed while the indexes were built (not a wall-clock threshold:
+        # how long 150k rows take depends on the machine's neighbours).
+        assert len(during) >= 6, (f"{len(during)} requests in {ended - started:.2f} s of migration: "
+                                  "make the table larger", output)
         assert all(status == 200 for _, _, status, _ in during), [s for s in during if s[2] != 200]
         assert {pid for *_, pid in during if pid} <= old_pids  # the old processes answered
 
