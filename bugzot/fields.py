@@ -244,6 +244,8 @@ ASSIGN: dict[str, Callable[[FieldSpec, Bug, Any, dict], None]] = {
     "bugs": _relation_elsewhere,
 }
 ATTRIBUTES = {"bug_status": "status", "assigned_to": "assignee", "dup_id": "dup_of_id"}
+# Types whose value is a name kept in another table (lists look them up by id).
+NAMED_TYPES = frozenset({"product", "component", "version", "milestone", "user"})
 
 
 # -- the table --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from bugzot.extensions import db
+from bugzot.fields import ATTRIBUTES, FIELDS, NAMED_TYPES
 from bugzot.models import Bug, Component, Product, User
 from bugzot.models.bugs import RESOLUTION_ORDER, workflow_order
 from bugzot.search import filters, fts, grouped
@@ -48,12 +49,13 @@ SORTS: dict[str, tuple[Any, type]] = {
     "updated": (Bug.updated_at, datetime),
 }
 
-# The bug's own columns of a list row (one query per page: no per-row round trips).
-_BUG_COLUMNS = (
-    Bug.id, Bug.summary, Bug.status, Bug.resolution, Bug.severity, Bug.priority,
-    Bug.is_private, Bug.created_at, Bug.updated_at,
-)
-# The names a list row shows: label -> (table, its column, the bug's key to it).
+# The bug's own columns of a list row (one query per page: no per-row round trips): every
+# field of the table with a list column that is not a name looked up in another table.
+_BUG_COLUMNS = (Bug.is_private, *(
+    getattr(Bug, ATTRIBUTES.get(spec.name, spec.name)).label(spec.column)
+    for spec in FIELDS if spec.column and spec.type not in NAMED_TYPES))
+# The names a list row shows: label -> (table, its column, the bug's key to it); the
+# table's name-typed list columns must be among them (tests/test_exports.py).
 _NAMES: dict[str, tuple[Any, Any, Any]] = {
     "product": (Product, Product.name, Bug.product_id),
     "component": (Component, Component.name, Bug.component_id),

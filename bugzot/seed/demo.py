@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bugzot import permissions
 from bugzot.extensions import db
-from bugzot.models import Bug, Classification, Component, Milestone, Product, User, Version
-from bugzot.services import unit_of_work
-from bugzot.services.passwords import hash_password
-from bugzot.services.roles import ensure_default_roles, role_by_name
+from bugzot.models import Bug, Classification, Product, User
+from bugzot.permissions import SYSTEM
+from bugzot.services import accounts, catalogue
+from bugzot.services.roles import ensure_default_roles
 
 DEMO_USERS = (  # (role, username, real name)
     (permissions.ADMIN, "admin", "Ada Admin"),
@@ -38,37 +38,34 @@ DEMO_CATALOGUE = {  # classification -> {product: (description, components, vers
 
 
 def seed_demo(password: str) -> list[tuple[str, str]]:
-    """Create whatever of the demo data is missing; return (role, username) pairs."""
+    """Create whatever of the demo data is missing, through the services (as the system
+    operator); return (role, username) pairs."""
     ensure_default_roles()
-    with unit_of_work():
-        users = {}
-        for role_name, username, real_name in DEMO_USERS:
-            user = db.session.scalar(select(User).where(User.username == username))
-            if user is None:
-                user = User(username=username, email=f"{username}@example.com",
-                            password_hash=hash_password(password), real_name=real_name,
-                            role=role_by_name(role_name), is_active=True)
-                db.session.add(user)
-            users[role_name] = user
-        for sortkey, (cname, products) in enumerate(DEMO_CATALOGUE.items()):
-            classification = db.session.scalar(select(Classification).where(Classification.name == cname))
-            if classification is None:
-                classification = Classification(name=cname, sortkey=sortkey)
-                db.session.add(classification)
-            for pname, (desc, components, versions, milestones) in products.items():
-                if db.session.scalar(select(Product.id).where(Product.name == pname)):
-                    continue
-                product = Product(name=pname, description=desc, classification=classification)
-                db.session.add(product)
-                for comp in components:
-                    db.session.add(Component(product=product, name=comp,
-                                             description=f"{comp} of {pname}",
-                                             default_assignee=users[permissions.EMPLOYEE],
-                                             default_qa_contact=users[permissions.SUPERVISOR]))
-                for value in versions:
-                    db.session.add(Version(product=product, value=value))
-                for i, value in enumerate(milestones):
-                    db.session.add(Milestone(product=product, value=value, sortkey=i))
+    users = {}
+    for role_name, username, real_name in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = accounts.create_user(SYSTEM, username, f"{username}@example.com", password,
+                                        real_name=real_name, role_name=role_name)
+        users[role_name] = user
+    for sortkey, (cname, products) in enumerate(DEMO_CATALOGUE.items()):
+        classification = db.session.scalar(select(Classification).where(Classification.name == cname))
+        if classification is None:
+            classification = catalogue.save_classification(SYSTEM, None, name=cname, sortkey=sortkey)
+        for pname, (desc, components, versions, milestones) in products.items():
+            if db.session.scalar(select(Product.id).where(Product.name == pname)):
+                continue
+            product = catalogue.save_product(SYSTEM, None, name=pname, description=desc,
+                                             classification_id=classification.id)
+            for comp in components:
+                catalogue.save_component(SYSTEM, product, None, name=comp,
+                                         description=f"{comp} of {pname}",
+                                         default_assignee=users[permissions.EMPLOYEE],
+                                         default_qa_contact=users[permissions.SUPERVISOR])
+            for value in versions:
+                catalogue.save_version(SYSTEM, product, None, value=value)
+            for i, value in enumerate(milestones):
+                catalogue.save_milestone(SYSTEM, product, None, value=value, sortkey=i)
     if not db.session.scalar(select(Bug.id).limit(1)):
         _seed_bugs(users)
     return [(role, username) for role, username, _ in DEMO_USERS]
