@@ -33,10 +33,12 @@ def create_app(
     _finish_config(app)
 
     from bugzot import cli, errors, hooks
+    from bugzot.api import register_api
     from bugzot.views import register_blueprints
 
     register_extensions(app)
     register_blueprints(app)
+    register_api(app)
     errors.register_errorhandlers(app)
     hooks.register_hooks(app)
     cli.register_commands(app)

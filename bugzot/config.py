@@ -59,5 +59,9 @@ REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+# REST API (/rest): lifetime of a login token (GET /rest/login); most bugs one search returns.
+API_TOKEN_HOURS = 24
+API_MAX_BUGS = 1000
+
 # Most rows one CSV export of a bug list returns.
 SEARCH_EXPORT_MAX = 10_000

@@ -25,12 +25,20 @@ def wants_json() -> bool:
     return best == "application/json" and accept[best] > accept["text/html"]
 
 
+# The REST API answers in Bugzilla's error format: its code for an HTTP error.
+BUGZILLA_CODES = {404: 32614, 405: 32614, 413: 600}
+
+
 def error_response(status: int, message: str | None = None):
     """Render ``status`` as JSON or as the friendly error page."""
     message = message or MESSAGES.get(status, "Error.")
     if status == 413:
         limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
         message = f"The upload is too large: the limit is {limit_mb:g} MB."
+    if request.path.startswith("/rest/") or request.path == "/rest":
+        code = BUGZILLA_CODES.get(status, 32000)
+        return jsonify(error=True, code=code, message=message,
+                       documentation="https://bugzilla.readthedocs.io/en/5.0/api/"), status
     if wants_json():
         return jsonify(error=True, code=status, message=message), status
     return render_template("errors/error.html", status=status, message=message), status

@@ -94,6 +94,25 @@ def may_take(user: Any, bug: Any, row: Transition) -> bool:
     return permissions.can(user, row.permission, StatusChange(bug, row))
 
 
+def route(old: str, new: str, allowed: Any = None) -> list[Transition] | None:
+    """The shortest chain of table rows from ``old`` to ``new`` whose every row passes
+    ``allowed(row)`` (default: any row), or None. Bugzilla clients close an open bug in
+    one request (``status: CLOSED``); the REST API asks for the route, the web page
+    offers only single moves."""
+    frontier: list[tuple[str, list[Transition]]] = [(old, [])]
+    seen = {old}
+    while frontier:
+        status, path = frontier.pop(0)
+        for row in TRANSITIONS:
+            if row.old != status or row.new in seen or (allowed and not allowed(row)):
+                continue
+            if row.new == new:
+                return [*path, row]
+            seen.add(row.new)
+            frontier.append((row.new, [*path, row]))
+    return None
+
+
 def allowed_transitions(user: Any, bug: Any) -> list[Transition]:
     """The moves out of ``bug``'s current status that ``user`` may take (the page offers these)."""
     return [t for t in TRANSITIONS if t.old == bug.status and may_take(user, bug, t)]

@@ -5,34 +5,34 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import edit
+from factories import edit, new_bug, new_product, new_user
 
 from bugzot.extensions import db
 from bugzot.models import Bug, User
-from tests.conftest import PASSWORD
-from tests.search_support import NEXT_RE, PREV_RE, link, listed_ids, planner, recorded_sql, writes
+from tests.search_support import listed_ids, recorded_sql, writes
 
 
-@pytest.fixture
-def catalog(make_product, make_user, make_bug):
-    """Two products, four users and four bugs with different field values."""
-
-    alpha = make_product("Alpha", components=("Core", "UI"), versions=("1.0", "2.0"))
-    beta = make_product("Beta", components=("Core", "Docs"), versions=("9.0",))
-    ann, bob = make_user("ann"), make_user("bob")
-    eve = make_user("eve", role="Employee")
-    zed = make_user("zed", role="Employee")
-    b1 = make_bug(alpha, ann, summary="Crash in core", component="Core", version="1.0",
-                  severity="critical", priority="P1")
-    edit(eve, b1, {"assigned_to": zed})
-    b2 = make_bug(alpha, bob, summary="Button misaligned", component="UI", version="2.0",
-                  severity="minor", priority="P3")
-    edit(eve, b2, cc_add=[ann])
-    b3 = make_bug(beta, ann, summary="Docs typo", component="Docs", severity="trivial",
-                  priority="P2", status="RESOLVED", resolution="WONTFIX")
-    b4 = make_bug(beta, eve, summary="Secret core leak", component="Core", severity="major",
-                  priority="P5", is_private=True)
-    return {"b1": b1.id, "b2": b2.id, "b3": b3.id, "b4": b4.id}
+@pytest.fixture(scope="module")
+def catalog(module_db):
+    """Two products, four users and four bugs with different field values; built once per
+    module (and backend) in the module's transaction, which every test rolls back to."""
+    with module_db.app_context():
+        alpha = new_product("Alpha", components=("Core", "UI"), versions=("1.0", "2.0"))
+        beta = new_product("Beta", components=("Core", "Docs"), versions=("9.0",))
+        ann, bob = new_user("ann"), new_user("bob")
+        eve = new_user("eve", role="Employee")
+        zed = new_user("zed", role="Employee")
+        b1 = new_bug(alpha, ann, summary="Crash in core", component="Core", version="1.0",
+                     severity="critical", priority="P1")
+        edit(eve, b1, {"assigned_to": zed})
+        b2 = new_bug(alpha, bob, summary="Button misaligned", component="UI", version="2.0",
+                     severity="minor", priority="P3")
+        edit(eve, b2, cc_add=[ann])
+        b3 = new_bug(beta, ann, summary="Docs typo", component="Docs", severity="trivial",
+                     priority="P2", status="RESOLVED", resolution="WONTFIX")
+        b4 = new_bug(beta, eve, summary="Secret core leak", component="Core", severity="major",
+                     priority="P5", is_private=True)
+        return {"b1": b1.id, "b2": b2.id, "b3": b3.id, "b4": b4.id}
 
 
 def _login(auth, username):
@@ -96,7 +96,7 @@ def test_every_allowed_sort(client, auth, catalog, sort, expected):
 
 @pytest.mark.parametrize("query", ["status=all", "status=all&sort=product", "status=all&sort=-component",
                                    "status=all&sort=assignee", "q=core&status=all&sort=relevance"])
-def test_rows_show_the_same_names_whatever_the_sort(catalog, query):
+def test_rows_show_the_same_names_whatever_the_sort(app, catalog, query):
     """Names come from subqueries, or from the join that a sort by a name needs."""
     from werkzeug.datastructures import MultiDict
 
@@ -153,165 +153,6 @@ def test_filters_stay_in_links(client, auth, catalog):
     assert 'href="?product=Alpha&amp;severity=minor&amp;sort=id&amp;limit=25"' in page
     assert "/bugs.csv?product=Alpha&amp;severity=minor&amp;limit=25" in page
     assert "/reports?product=Alpha&amp;severity=minor&amp;limit=25" in page
-
-
-@pytest.fixture
-def many(app):
-    """130 seeded bugs (with ties in every sort column) and the seeded users."""
-    from bugzot.seed.bulk import seed
-
-    seed(130, 2, users=6, batch_size=50, password=PASSWORD, random_seed=7)
-    return db.session.scalars(sa.select(User).where(User.username.like("seed%"))).all()
-
-
-@pytest.mark.parametrize("sort", ["id", "-updated", "priority", "-severity", "summary", "assignee",
-                                  "-assignee", "-component", "component", "product", "-product",
-                                  "status", "resolution"])
-def test_keyset_pages_cover_every_row_once_both_ways(client, auth, many, sort):
-    reporter = next(u for u in many if u.role.name == "Reporter")
-    _login(auth, reporter.username)
-    visible = set(db.session.scalars(sa.select(Bug.id).where(
-        sa.or_(Bug.is_private.is_(False), Bug.reporter_id == reporter.id))))
-    pages, query = [], f"status=all&sort={sort}&limit=25"
-    while query:
-        response = client.get("/bugs?" + query)
-        pages.append(listed_ids(response))
-        query = link(NEXT_RE, response)
-    seen = [i for page in pages for i in page]
-    assert len(seen) == len(set(seen)) and set(seen) == visible
-    assert len(pages) == -(-len(visible) // 25)
-    # ... and back again with the "previous" links, page by page.
-    response = client.get("/bugs?" + f"status=all&sort={sort}&limit=25")
-    for _ in range(len(pages) - 1):
-        response = client.get("/bugs?" + link(NEXT_RE, response))
-    back = [listed_ids(response)]
-    while (query := link(PREV_RE, response)):
-        response = client.get("/bugs?" + query)
-        back.append(listed_ids(response))
-    assert back[::-1] == pages
-
-
-def test_deep_pages_use_keyset_not_offset(client, auth, many):
-    _login(auth, "seed0001")
-    response = client.get("/bugs?status=all&limit=25")
-    for _ in range(3):
-        response = client.get("/bugs?" + link(NEXT_RE, response))
-    with recorded_sql() as statements:
-        listed_ids(client.get("/bugs?" + link(NEXT_RE, response)))
-    pages = [s for s in statements if "ORDER BY bugs.updated_at DESC, bugs.id DESC" in s]
-    assert len(pages) == 1
-    assert "(bugs.updated_at, bugs.id) < (" in pages[0]  # WHERE (sort, id) < last row
-
-
-def two_pages_statements(client, sort: str, marker: str) -> list[tuple[str, object]]:
-    """The statements (with parameters) holding ``marker`` that the first two pages of all
-    bugs sorted by ``sort`` ran, to EXPLAIN them."""
-    ran: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if marker in statement:
-            ran.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
-        client.get("/bugs?" + link(NEXT_RE, response))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return ran
-
-
-@pytest.mark.parametrize("sort, expression, index", [
-    ("priority", "CASE bugs.priority", "ix_bugs_priority_order"),
-    ("-severity", "CASE bugs.severity", "ix_bugs_severity_order"),
-    ("status", "CASE bugs.status", "ix_bugs_status_order"),
-    ("resolution", "coalesce(bugs.resolution, '')", "ix_bugs_resolution_order"),
-    ("-summary", "bugs.summary", "ix_bugs_summary_id"),
-])
-def test_sorts_walk_their_index(client, auth, many, backend, sort, expression, index):
-    """A sort by status, severity, priority, resolution or summary reads its index in order
-    (migrations 0005 and 0007) instead of sorting every bug, on the first page and past a
-    cursor. The planner is asked whether it can: on PostgreSQL with sorting disabled (a
-    table this small would otherwise be sorted), so a query whose expression differs from
-    the index's must still Sort."""
-    _login(auth, many[0].username)
-    ran = two_pages_statements(client, sort, "ORDER BY " + expression)
-    assert len(ran) == 2 and f"({expression}" in ran[1][0]  # the second past a cursor
-    with planner() as conn:
-        for statement, parameters in ran:
-            if backend == "postgresql":
-                conn.exec_driver_sql("SET LOCAL enable_sort = off")
-                plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
-                assert not any("Sort" in line for line in plan), plan
-            else:
-                plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                            parameters)]
-                assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plan), plan
-            assert any(index in line for line in plan), plan
-
-
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has no LATERAL
-@pytest.mark.parametrize("sort", ["product", "-component", "assignee", "-assignee"])
-def test_name_sorts_take_each_groups_first_bugs_along_an_index(client, auth, many, backend, sort):
-    """PostgreSQL: a sort by product, component or assignee name reads each one's first bugs
-    in id order from the (key, id) index (LATERAL), not every matching bug; past a cursor too.
-    (SQLite sorts the matching bugs; the keyset test above covers every sort on both.)"""
-    key = {"product": "product_id", "component": "component_id", "assignee": "assignee_id"}[
-        sort.lstrip("-")]
-    _login(auth, many[0].username)
-    ran = two_pages_statements(client, sort, "LATERAL")
-    assert len(ran) == 2
-    with planner() as conn:
-        for statement, parameters in ran:
-            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a small table is read whole
-            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
-            assert f"ix_bugs_{key}_id" in plan, plan
-
-
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has no LATERAL
-@pytest.mark.parametrize("query", [
-    "status=all&sort=component", "sort=-component", "status=all&sort=-product",
-    "status=all&sort=assignee", "sort=-assignee", "product=Atlas&sort=component",
-    "product=Atlas&product=Borealis&sort=-component", "component=Core&status=all&sort=component",
-    "product=Cobalt&sort=product", "assignee=seed0002&assignee=seed0003&status=all&sort=-assignee",
-    "severity=normal&sort=component",  # a filter the groups cannot take: sorted as before
-])
-def test_name_sorts_page_exactly_like_sorting_every_bug(client, auth, app, backend, query,
-                                                        monkeypatch):
-    """Every page of a grouped name sort, both ways, equals the page that sorting all the
-    matching bugs gives (the path SQLite and the other filters take)."""
-    from bugzot.search import grouped as grouped_sorts
-    from bugzot.seed.bulk import seed
-
-    seed(700, 1, users=6, batch_size=300, password=PASSWORD, random_seed=11)  # pages for every list
-    _login(auth, "seed0002")
-
-    def walk() -> tuple[list[list[int]], list[list[int]]]:
-        pages, response = [], client.get(f"/bugs?{query}&limit=25")
-        pages.append(listed_ids(response))
-        while (after := link(NEXT_RE, response)):
-            response = client.get("/bugs?" + after)
-            pages.append(listed_ids(response))
-        back = [pages[-1]]
-        while (before := link(PREV_RE, response)):
-            response = client.get("/bugs?" + before)
-            back.append(listed_ids(response))
-        return pages, back[::-1]
-
-    grouped = walk()
-    monkeypatch.setattr(grouped_sorts, "groups", lambda q, dialect: None)
-    assert walk() == grouped
-    assert len(grouped[0]) > 1 and grouped[0] == grouped[1]
-
-
-def test_count_is_capped(client, auth, many, monkeypatch):
-    from bugzot.search import query as search_query
-
-    _login(auth, "seed0001")
-    assert "<strong>130</strong>" in client.get("/bugs?status=all").get_data(as_text=True)
-    monkeypatch.setattr(search_query, "COUNT_CAP", 100)
-    assert "<strong>More than 100</strong>" in client.get("/bugs?status=all").get_data(as_text=True)
 
 
 def test_gets_never_write(client, auth, catalog):

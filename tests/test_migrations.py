@@ -38,6 +38,13 @@ def head_revision(app) -> str:
     return ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
 
 
+def revisions_after(app, base: str) -> list[str]:
+    """The revisions an upgrade from ``base`` to head applies, oldest first."""
+    script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    return [r.revision for r in reversed(list(script.walk_revisions(base=base, head="heads")))
+            if r.revision != base]
+
+
 def test_fresh_database_upgrades_downgrades_and_upgrades_again(fresh_db_url, tmp_path):
     app = create_app(base_config(tmp_path, fresh_db_url))
     with app.app_context():

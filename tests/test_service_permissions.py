@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from factories import new_bug, new_product, new_user
 from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
@@ -38,24 +39,36 @@ TABLES = (Attachment, Bug, BugChange, Classification, Comment, Component, Milest
           SavedSearch, User, Version)
 
 
+@pytest.fixture(scope="module")
+def world_ids(module_db):
+    """A product, a bug with an attachment, custom roles and one user per role, built once
+    per module; their ids."""
+    with module_db.app_context():
+        people = {role: new_user(role.lower(), role=role)
+                  for role in (P.REPORTER, P.EMPLOYEE, P.SUPERVISOR, P.ADMIN)}
+        roles.save_role(SYSTEM, None, "Helpdesk", "", [P.BUG_VIEW, P.ADMIN_USERS])
+        people["Helpdesk"] = new_user("desk", role="Helpdesk")
+        roles.save_role(SYSTEM, None, "Lurker", "", [P.BUG_VIEW])  # may look, nothing else
+        people["Lurker"] = new_user("lurker", role="Lurker")
+        roles.save_role(SYSTEM, None, "Spare", "", [])  # held by nobody: may be deleted
+        product = new_product("Widget")
+        bug = new_bug(product=product, reporter=people[P.REPORTER])
+        secret = new_bug(product=product, reporter=people[P.EMPLOYEE], is_private=True)
+        attachment = attachments.add_attachment(people[P.EMPLOYEE], bug,
+                                                Upload("log.txt", io.BytesIO(b"log\n")))
+        return {"people": {k: u.id for k, u in people.items()}, "product": product.id,
+                "bug": bug.id, "secret": secret.id, "attachment": attachment.id}
+
+
 @pytest.fixture
-def world(app, make_user, make_product, make_bug):
-    """A product, a bug with an attachment, a custom role and one user per role."""
-    people = {role: make_user(role.lower(), role=role)
-              for role in (P.REPORTER, P.EMPLOYEE, P.SUPERVISOR, P.ADMIN)}
+def world(app, world_ids):
+    """The objects of ``world_ids`` in this test's session."""
+    people = {k: db.session.get(User, i) for k, i in world_ids["people"].items()}
     people[ANONYMOUS] = AnonymousUserMixin()
-    roles.save_role(SYSTEM, None, "Helpdesk", "", [P.BUG_VIEW, P.ADMIN_USERS])
-    people["Helpdesk"] = make_user("desk", role="Helpdesk")
-    roles.save_role(SYSTEM, None, "Lurker", "", [P.BUG_VIEW])  # may look, nothing else
-    people["Lurker"] = make_user("lurker", role="Lurker")
-    roles.save_role(SYSTEM, None, "Spare", "", [])  # held by nobody: may be deleted
-    product = make_product("Widget")
-    bug = make_bug(product=product, reporter=people[P.REPORTER])
-    secret = make_bug(product=product, reporter=people[P.EMPLOYEE], is_private=True)
-    attachment = attachments.add_attachment(people[P.EMPLOYEE], bug,
-                                            Upload("log.txt", io.BytesIO(b"log\n")))
-    return {"people": people, "product": product, "bug": bug, "secret": secret,
-            "attachment": attachment}
+    return {"people": people, "product": db.session.get(Product, world_ids["product"]),
+            "bug": db.session.get(Bug, world_ids["bug"]),
+            "secret": db.session.get(Bug, world_ids["secret"]),
+            "attachment": db.session.get(Attachment, world_ids["attachment"])}
 
 
 def _counts() -> dict[str, int]:

@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 from bugzot import create_app
 from bugzot.deploy import upgrade as upgrading
 from bugzot.extensions import db
-from tests.test_migrations import fresh_db_url, head_revision  # noqa: F401  (a fixture)
+from tests.test_migrations import fresh_db_url, head_revision, revisions_after  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,7 +52,7 @@ def test_upgrade_applies_each_pending_revision_and_reports_it(older):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     head = head_revision(older)
-    pending = [f"{n:04d}" for n in range(5, int(head) + 1)]
+    pending = revisions_after(older, "0004")
     assert lines[0] == f"Database: 0004; this code: {head}."
     applied = [line.split()[1] for line in lines if line.startswith("  applying ")]
     assert applied == pending

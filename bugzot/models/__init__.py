@@ -1,5 +1,6 @@
 """All models; importing this package registers every table with ``db.metadata``."""
 
+from bugzot.models.api import ApiKey, ApiToken
 from bugzot.models.base import UTCDateTime, utcnow
 from bugzot.models.bugs import Attachment, Bug, BugCC, BugChange, Comment, Dependency
 from bugzot.models.products import Classification, Component, Milestone, Product, Version
@@ -8,6 +9,8 @@ from bugzot.models.users import ActivationKey, Role, RolePermission, User
 
 __all__ = [
     "ActivationKey",
+    "ApiKey",
+    "ApiToken",
     "Attachment",
     "Bug",
     "BugCC",

@@ -32,13 +32,19 @@ _NAMED: dict[str, tuple[Any, Any, Callable[[FieldSpec], Any]]] = {
 
 
 def _ids(model: Any, column: Any, names: tuple[str, ...], label: str) -> list[int]:
-    """Ids of the rows whose ``column`` is in ``names``; an unknown name is an error."""
-    found = db.session.execute(sa.select(model.id, column).where(column.in_(names))).all()
-    known = {name for _, name in found}
+    """Ids of the rows whose ``column`` is in ``names`` (people: their username or email
+    address); an unknown name is an error."""
+    if model is User:
+        found = db.session.execute(sa.select(User.id, User.username, User.email).where(
+            sa.or_(User.username.in_(names), User.email.in_(names)))).all()
+        known = {n for _, username, email in found for n in (username, email)}
+    else:
+        found = db.session.execute(sa.select(model.id, column).where(column.in_(names))).all()
+        known = {row[1] for row in found}
     missing = [n for n in names if n not in known]
     if missing:
         raise SearchError(f"There is no {label} called {missing[0]!r}.", label)
-    return [id_ for id_, _ in found]
+    return [row[0] for row in found]
 
 
 def _clause(spec: FieldSpec, values: tuple[str, ...]) -> Any:

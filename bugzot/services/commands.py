@@ -66,13 +66,16 @@ class BugEdit:
     ``SetEdit[int]`` for ``dependson``/``blocked``, ``bool`` for ``is_private``.
     ``revision`` is the one the caller saw: a newer current one is a mid-air collision
     and nothing is written; None skips the check (API callers that send no
-    ``last_change_time``).
+    ``last_change_time``). ``route``: a status that is no single move of the workflow
+    may be reached through intermediate ones the user may take (Bugzilla clients close
+    an open bug with one request); the web page offers single moves only.
     """
 
     revision: int | None
     fields: Mapping[str, Any] = field(default_factory=dict)
     cc: SetEdit[User] = field(default_factory=SetEdit)
     comment: NewComment | None = None
+    route: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,9 @@ class NewBug:
     is_private: bool = False
     attachment: Upload | None = None
     status: str | None = None
+    # Usually left to the component's defaults and later edits; the REST API sets them.
+    assignee: User | None = None
+    qa_contact: User | None = None
+    target_milestone: str = ""
+    dependson: frozenset[int] = frozenset()
+    blocked: frozenset[int] = frozenset()

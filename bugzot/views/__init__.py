@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every blueprint of the web UI (and later the REST API)."""
-    from bugzot.views import accounts, admin, attachments, bugs, health, main, search
+    """Register every blueprint of the web UI (the REST API is ``bugzot.api``)."""
+    from bugzot.views import accounts, admin, api_keys, attachments, bugs, health, main, search
 
-    for module in (main, accounts, admin, health, search, bugs, attachments):
+    for module in (main, accounts, api_keys, admin, health, search, bugs, attachments):
         app.register_blueprint(module.bp)

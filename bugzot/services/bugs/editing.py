@@ -48,12 +48,19 @@ class Update:
 
 def update_bug(user: User, bug: Bug, edit: BugEdit) -> Update:
     """Apply ``edit`` to ``bug`` as ``user``, all of it or nothing."""
+    return update_bugs(user, [bug], edit)[0]
+
+
+def update_bugs(user: User, bugs: list[Bug], edit: BugEdit) -> list[Update]:
+    """Apply the same ``edit`` to each of ``bugs`` in one transaction: all or nothing
+    (Bugzilla's ``PUT /rest/bug`` with several ids)."""
     if not getattr(user, "is_authenticated", False):
         raise Forbidden("Log in to change bugs.")
-    if not visibility.can_see_bug(user, bug):
-        raise NotFound(f"Bug {bug.id} does not exist or you may not see it.")
-    if edit.revision is not None and edit.revision != bug.revision:
-        raise MidAirCollision(bug, edit.revision)
+    for bug in bugs:
+        if not visibility.can_see_bug(user, bug):
+            raise NotFound(f"Bug {bug.id} does not exist or you may not see it.")
+        if edit.revision is not None and edit.revision != bug.revision:
+            raise MidAirCollision(bug, edit.revision)
     comment = edit.comment
     body = (comment.body or "").strip() if comment is not None else ""
     if body and not permissions.can(user, permissions.BUG_COMMENT):
@@ -62,15 +69,18 @@ def update_bug(user: User, bug: Bug, edit: BugEdit) -> Update:
         raise Forbidden("You may not write private comments.", "is_private")
     if len(body) > MAX_COMMENT:
         raise ServiceError(f"Comments are at most {MAX_COMMENT} characters.", "comment")
-    loaded = bug.revision
+    loaded = {bug.id: bug.revision for bug in bugs}
+    current = bugs[0]
     try:
         with unit_of_work():
-            result = _save(user, bug, edit, body)
-            db.session.flush()
+            results = []
+            for current in bugs:
+                results.append(_save(user, current, edit, body))
+                db.session.flush()
     except StaleDataError:
         db.session.expire_all()
-        raise MidAirCollision(bug, loaded) from None
-    return result
+        raise MidAirCollision(current, loaded[current.id]) from None
+    return results
 
 
 def _save(user: User, bug: Bug, edit: BugEdit, body: str) -> Update:
@@ -83,7 +93,7 @@ def _save(user: User, bug: Bug, edit: BugEdit, body: str) -> Update:
             wanted[name] |= old[name] - read.visible_ids(user, old[name])
     changed = {name: value for name, value in wanted.items() if value != old[name]}
     _check_permissions(user, bug, changed)
-    _check_status(user, bug, old, changed, wanted, bool(body))
+    _check_status(user, bug, old, changed, wanted, bool(body), edit.route)
     for spec in EDITABLE:  # table order: product before component and version
         if spec.name in changed:
             spec.assign(bug, changed[spec.name], wanted)
@@ -122,23 +132,36 @@ def _check_permissions(user: User, bug: Bug, changed: Mapping[str, Any]) -> None
             raise Forbidden(f"You may not change the {spec.label.lower()} of this bug.", name)
 
 
+def _moves(user: User, bug: Bug, old: str, new: str, route: bool) -> list[workflow.Transition]:
+    """The table rows a status change takes: one, or (``route``) the shortest chain the
+    user may take; a refusal says whether the workflow or the user's rights forbid it."""
+    if not route:
+        row = workflow.transition(old, new)
+        if row is None:
+            raise ServiceError(f"A bug cannot go from {old} to {new}.", "bug_status")
+        if not workflow.may_take(user, bug, row):
+            raise Forbidden(f"You may not change the status from {old} to {new}.", "bug_status")
+        return [row]
+    rows = workflow.route(old, new, lambda row: workflow.may_take(user, bug, row))
+    if rows is None:
+        if workflow.route(old, new) is None:
+            raise ServiceError(f"A bug cannot go from {old} to {new}.", "bug_status")
+        raise Forbidden(f"You may not change the status from {old} to {new}.", "bug_status")
+    return rows
+
+
 def _check_status(user: User, bug: Bug, old: Mapping[str, Any], changed: Mapping[str, Any],
-                  wanted: Mapping[str, Any], has_comment: bool) -> None:
+                  wanted: Mapping[str, Any], has_comment: bool, route: bool = False) -> None:
     """Refuse status/resolution changes the workflow or the user's permissions forbid."""
     new_status = changed.get("bug_status", old["bug_status"])
     resolution = wanted.get("resolution", old["resolution"])
     if "bug_status" in changed:
-        row = workflow.transition(old["bug_status"], new_status)
-        if row is None:
-            raise ServiceError(f"A bug cannot go from {old['bug_status']} to {new_status}.",
-                               "bug_status")
-        if not workflow.may_take(user, bug, row):
-            raise Forbidden(f"You may not change the status from {row.old} to {row.new}.",
-                            "bug_status")
-        if row.needs_comment and not has_comment:
-            raise ServiceError(f"Please say why in a comment when moving a bug to {row.new}.",
-                               "comment")
-        if row.needs_resolution and resolution not in workflow.RESOLUTIONS:
+        rows = _moves(user, bug, old["bug_status"], new_status, route)
+        needs_comment = [row.new for row in rows if row.needs_comment]
+        if needs_comment and not has_comment:
+            raise ServiceError(f"Please say why in a comment when moving a bug to "
+                               f"{needs_comment[0]}.", "comment")
+        if any(row.needs_resolution for row in rows) and resolution not in workflow.RESOLUTIONS:
             raise ServiceError("Choose a resolution.", "resolution")
     elif "resolution" in changed:
         if workflow.is_open(new_status):

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bugzot import permissions, visibility, workflow
 from bugzot.extensions import db
 from bugzot.fields import EDITABLE, Related, id_list
-from bugzot.models import Attachment, Bug, BugCC, BugChange, Comment, User
+from bugzot.models import Attachment, Bug, BugCC, BugChange, Comment, Product, User
 
 _IDS = bindparam("ids", expanding=True)
 _VIEWER = bindparam("viewer_id")
@@ -49,17 +49,22 @@ _BUGS = {viewer: select(Bug).where(Bug.id.in_(_IDS), visibility.bugs_rule(viewer
          .options(*(joinedload(relation) for relation in (
              Bug.product, Bug.component, Bug.version, Bug.milestone))).order_by(Bug.id)
          for viewer in visibility.VIEWERS}
+# The same with each product's classification (the REST API's bug objects name it).
+_BUGS_FULL = {viewer: statement.options(joinedload(Bug.product).joinedload(Product.classification))
+              for viewer, statement in _BUGS.items()}
 _VISIBLE_IDS = {viewer: select(Bug.id).where(Bug.id.in_(_IDS), visibility.bugs_rule(viewer, _VIEWER))
                 for viewer in visibility.VIEWERS}
 
 
-def bugs_by_id(user: Any, ids: Iterable[int]) -> dict[int, Bug]:
-    """The bugs among ``ids`` that ``user`` may see, with their catalogue names."""
+def bugs_by_id(user: Any, ids: Iterable[int], classification: bool = False) -> dict[int, Bug]:
+    """The bugs among ``ids`` that ``user`` may see, with their catalogue names (and
+    their products' classifications)."""
     ids = sorted(set(ids))
     if not ids:
         return {}
-    found = db.session.scalars(_BUGS[visibility.bug_viewer(user)],
-                                         _viewer_args(user, ids=ids)).unique()
+    statements = _BUGS_FULL if classification else _BUGS
+    found = db.session.scalars(statements[visibility.bug_viewer(user)],
+                               _viewer_args(user, ids=ids)).unique()
     return {bug.id: bug for bug in found}
 
 
@@ -133,6 +138,12 @@ def comments_of(user: Any, ids: Iterable[int], since: int | None = None) -> dict
     rows = db.session.scalars(_COMMENTS[visibility.sees_private(user)], {
         "ids": ids, "since": -1 if since is None else since}).unique() if ids else ()
     return {i: [] for i in ids} | _grouped(rows, "bug_id")
+
+
+def attachment_by_id(attachment_id: int) -> Attachment | None:
+    """Attachment ``attachment_id`` with its uploader (the caller checks who may see it)."""
+    return db.session.scalar(select(Attachment).where(Attachment.id == attachment_id)
+                             .options(joinedload(Attachment.uploader)))
 
 
 def comment_counts(user: Any, ids: Iterable[int]) -> dict[int, int]:

@@ -35,6 +35,42 @@ def users_by_username(names: Iterable[str]) -> dict[str, User]:
         select(User).where(func.lower(User.username).in_(names)))}
 
 
+def users_by_login(names: Iterable[str]) -> dict[str, User]:
+    """The users whose username or email is among ``names`` (any case), keyed by the
+    lower-cased name they were found by (the REST API names people by email)."""
+    names = sorted({n.strip().lower() for n in names if n and n.strip()})
+    if not names:
+        return {}
+    found = {}
+    for user in db.session.scalars(select(User).where(
+            or_(func.lower(User.username).in_(names), User.email.in_(names)))):
+        for key in (user.username.lower(), user.email.lower()):
+            if key in names:
+                found[key] = user
+    return found
+
+
+def users_by_id(ids: Iterable[int]) -> dict[int, User]:
+    """The users with these ids."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def match_users(text: str, limit: int = 20) -> list[User]:
+    """Active users whose username, email or real name contains ``text`` (any case)."""
+    pattern = _like(text.strip().lower())
+    return list(db.session.scalars(select(User).where(User.is_active, or_(
+        User.username.like(pattern, escape="\\"), User.email.like(pattern, escape="\\"),
+        func.lower(User.real_name).like(pattern, escape="\\"))).order_by(User.username)
+        .limit(limit)))
+
+
 def find_users(acting: Any, text: str = "", role_id: int | None = None, status: str = "all",
                page: int = 1, per_page: int = 50) -> tuple[list[User], int]:
     """Users matching ``text`` (username, email or real name), role and status, by
@@ -44,7 +80,7 @@ def find_users(acting: Any, text: str = "", role_id: int | None = None, status: 
     query = select(User)
     text = text.strip().lower()
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(text)
         query = query.where(or_(User.username.like(pattern, escape="\\"),
                                 User.email.like(pattern, escape="\\"),
                                 func.lower(User.real_name).like(pattern, escape="\\")))
