@@ -1,5 +1,6 @@
 """Who is calling the REST API: an API key (``Bugzilla_api_key`` or ``api_key``
-parameter, or the ``X-BUGZILLA-API-KEY`` header) or a login token (``Bugzilla_token``).
+parameter, the ``X-BUGZILLA-API-KEY`` header, or ``Authorization: Bearer KEY``) or a
+login token (``Bugzilla_token``).
 
 The browser's session cookie never counts here: the API needs no CSRF token and cannot
 be driven by a cross-site request. The caller is put where Flask-Login looks first
@@ -28,10 +29,16 @@ def _given(*names: str) -> str | None:
     return None
 
 
+def _bearer() -> str | None:
+    """``Authorization: Bearer KEY`` (Bugzilla 5.1 and Red Hat's clients send the key so)."""
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
 def identify() -> None:
     """Set the request's user from its credentials; bad credentials are an error
     (a wrong key must not quietly read as an anonymous visitor)."""
-    key = _given(*KEY_PARAMETERS) or request.headers.get(KEY_HEADER) or None
+    key = _given(*KEY_PARAMETERS) or request.headers.get(KEY_HEADER) or _bearer()
     token = _given(TOKEN_PARAMETER)
     user = None
     if key:
