@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bugzot.search.query import encode_cursor  # noqa: E402
+from bugzot.search.cursors import encode_cursor  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 RARE_WORD = "quuxolotl"
