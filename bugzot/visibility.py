@@ -12,7 +12,12 @@ page) asks these functions; no other code decides visibility. Two kinds of helpe
 The read side of the services (``services.read``) builds its statements from these.
 
 For users without ``bug.private`` a private comment, attachment or history row
-does not exist: it is left out, never shown as a placeholder, never counted.
+does not exist: it is left out, never shown as a placeholder, never counted ("Comments
+(N)" counts what the viewer sees). Comment *numbers* are the comment's own, the same for
+every viewer, so that "comment 4" in a text, a link (``#c4``) or a mail means one comment
+for everybody: where a private comment sits, a viewer who may not see it sees a gap
+(0, 1, 3). Renumbering per viewer would make the same number name different comments
+for different people, and the size of the gap tells nothing the count would not.
 Hidden comments (``Comment.is_hidden``) do exist for everyone who may see them,
 but only holders of ``comment.hide`` may read their text.
 """

@@ -462,3 +462,18 @@ def test_moving_product_on_the_page_asks_for_a_new_component(app, client, login_
     assert again.status_code == 302
     db.session.expire_all()
     assert (bug.product.name, bug.component.name, bug.version.value) == ("Gadget", "Wheel", "3.0")
+
+
+def test_a_bug_made_private_takes_its_duplicate_note_along(app, client, auth, make_bug,
+                                                          make_user):
+    """Issue 14, defect 7 (bugs): the "Bug N has been marked as a duplicate" note on the
+    original becomes private with N, so N's number does not stay on a public page."""
+    employee, reporter = make_user(role="Employee"), make_user(role="Reporter")
+    original, dup = make_bug(summary="Original"), make_bug(summary="Copy", reporter=employee)
+    _dup(employee, dup, original.id)
+    auth.login(reporter.username)
+    page = client.get(f"/bugs/{original.id}").get_data(as_text=True)
+    assert "has been marked as a duplicate" in page and f'href="/bugs/{dup.id}"' in page
+    edit(employee, dup, {"is_private": True})
+    page = client.get(f"/bugs/{original.id}").get_data(as_text=True)
+    assert "has been marked as a duplicate" not in page and f"/bugs/{dup.id}" not in page

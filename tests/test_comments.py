@@ -180,3 +180,16 @@ def test_only_comment_hide_permission_may_hide(app, client, login_as, make_bug, 
         bugs.set_comment_hidden(make_user(role="Supervisor"),
                                 db.session.scalars(select(Comment)).one(), True)
     assert not db.session.scalars(select(Comment)).one().is_hidden
+
+
+def test_comment_numbers_are_the_same_for_everyone_with_gaps_for_private_ones(
+        app, client, login_as, private_setup, make_user):
+    """visibility.py's decision: numbers are stable identifiers, so a Reporter sees a gap
+    where a private comment is, and "comment 3" names the same comment for everybody."""
+    bug, employee = private_setup
+    edit(employee, bug, comment="Third, public: see comment 1.")
+    reporter = login_as("Reporter")
+    assert [c.number for c in read.comments_of(reporter, [bug.id])[bug.id]] == [0, 1, 3]
+    assert [c.number for c in read.comments_of(employee, [bug.id])[bug.id]] == [0, 1, 2, 3]
+    html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+    assert 'id="c3"' in html and 'id="c2"' not in html and "Comments (3)" in html

@@ -24,6 +24,11 @@ from bugzot.models import Attachment, Bug, BugChange, Comment, User, utcnow
 Row = tuple[str, str, str]  # (field, old, new) as the history table shows them
 
 
+def duplicate_note(bug_id: int) -> str:
+    """The comment an original gets when bug ``bug_id`` is marked as its duplicate."""
+    return f"Bug {bug_id} has been marked as a duplicate of this bug."
+
+
 class History:
     """Writes the rows and records the events of one unit of work by ``actor``."""
 
@@ -76,8 +81,7 @@ class History:
         """``bug`` was marked as a duplicate of ``original``: say so on the original."""
         self._event(events.DuplicateMarked, bug, original_id=original.id)
         # A private bug's number must not reach people who cannot see private things.
-        return self.comment(original, f"Bug {bug.id} has been marked as a duplicate of this bug.",
-                            bug.is_private)
+        return self.comment(original, duplicate_note(bug.id), bug.is_private)
 
     # -- comments --------------------------------------------------------------------
     def comment(self, bug: Bug, body: str, private: bool, *, number: int | None = None,

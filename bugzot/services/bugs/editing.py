@@ -103,6 +103,8 @@ def _save(user: User, bug: Bug, edit: BugEdit, body: str) -> Update:
     rows = [(spec.name, spec.show(old[spec.name]), spec.show(new[spec.name])) for spec in EDITABLE]
     rows += _cc_rows(user, bug, edit.cc)
     result = Update(changes=history.changes(bug, rows))
+    if new["is_private"] and not old["is_private"]:
+        relations.hide_duplicate_notes(bug)
     if body:
         result.comment = history.comment(bug, body, edit.comment.is_private)
     if original is not None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bugzot import visibility
 from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.fields import FIELD, Related, dependency_lists
-from bugzot.models import Bug, Dependency, User
-from bugzot.services.history import History
+from bugzot.models import Bug, Comment, Dependency, User
+from bugzot.services.history import History, duplicate_note
 
 
 def _visible_other(user: User, bug: Bug, bug_id: int, field: str) -> Bug:
@@ -42,6 +42,15 @@ def duplicate_target(user: User, bug: Bug, original_id: int | None) -> Bug:
         seen.add(cursor.id)
         cursor = db.session.get(Bug, cursor.dup_of_id)
     return original
+
+
+def hide_duplicate_notes(bug: Bug) -> None:
+    """``bug`` became private: the notes naming it on the bugs it duplicated become
+    private too (its number must not reach people who may not see it). References in
+    history rows and dependency lists are left out at read time (``services.read``)."""
+    db.session.execute(update(Comment).where(Comment.body == duplicate_note(bug.id),
+                                             Comment.bug_id != bug.id)
+                       .values(is_private=True))
 
 
 # -- dependencies -----------------------------------------------------------------------
