@@ -477,3 +477,29 @@ def test_a_bug_made_private_takes_its_duplicate_note_along(app, client, auth, ma
     edit(employee, dup, {"is_private": True})
     page = client.get(f"/bugs/{original.id}").get_data(as_text=True)
     assert "has been marked as a duplicate" not in page and f"/bugs/{dup.id}" not in page
+
+
+def test_private_bug_numbers_never_show_through_public_bugs(app, client, auth, make_bug,
+                                                           make_user):
+    """Issue 14, defect 6: "Depends on"/"Blocks", their history rows and "Duplicate of" of
+    a public bug name only the bugs the viewer may see (the read side leaves the others
+    out), and saving the form keeps the hidden links."""
+    employee, reporter = make_user(role="Employee"), make_user(role="Reporter")
+    secret = make_bug(reporter=employee, is_private=True, summary="Hidden")
+    public = make_bug(reporter=reporter, summary="Open to all")
+    other = make_bug(reporter=reporter, summary="Also public")
+    edit(employee, public, {"dependson": frozenset({secret.id, other.id}),
+                            "blocked": frozenset()})
+    edit(employee, other, {"bug_status": "RESOLVED", "resolution": "DUPLICATE",
+                           "dup_id": secret.id}, comment="dup")
+    auth.login(reporter.username)
+    for bug in (public, other):
+        page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
+        assert f'href="/bugs/{secret.id}"' not in page
+        history = page.split('id="history"', 1)[1]
+        assert f">{secret.id}<" not in history and f" {secret.id}," not in history
+    # saving what the form shows (the visible dependency only) keeps the hidden one
+    edit(reporter, public, {"dependson": frozenset({other.id}), "summary": "Open to all!"})
+    db.session.expire_all()
+    assert form_values(snapshot(db.session.get(Bug, public.id)))["dependson"] == \
+        ", ".join(str(i) for i in sorted({secret.id, other.id}))
