@@ -65,3 +65,43 @@ API_MAX_BUGS = 1000
 
 # Most rows one CSV export of a bug list returns.
 SEARCH_EXPORT_MAX = 10_000
+
+# -- Company directory (LDAP / Active Directory): off while DIRECTORY_URL is None ----
+# services/directory.py; docs/DEPLOY-LINUX.md "Sign-in with the company directory".
+DIRECTORY_URL = None  # "ldaps://dc1.example.com", or a list of servers tried in turn
+DIRECTORY_STARTTLS = False  # ldap:// URLs must say True: passwords never travel in clear
+DIRECTORY_CA_FILE = None  # PEM file of the CA that signed the servers' certificates
+DIRECTORY_BIND_DN = None  # the service account that searches (None: anonymous search)
+DIRECTORY_BIND_PASSWORD = None
+DIRECTORY_USER_BASE = None  # e.g. "ou=People,dc=example,dc=com"
+# {login} is the typed username or email, escaped. Active Directory, skipping disabled accounts:
+# "(&(objectClass=user)(|(sAMAccountName={login})(mail={login}))"
+# "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"
+DIRECTORY_USER_FILTER = "(&(objectClass=inetOrgPerson)(|(uid={login})(mail={login})))"
+DIRECTORY_USERNAME_ATTR = "uid"  # Active Directory: "sAMAccountName"
+DIRECTORY_NAME_ATTR = "cn"  # Active Directory: "displayName"
+DIRECTORY_EMAIL_ATTR = "mail"
+DIRECTORY_GROUP_BASE = None  # default: DIRECTORY_USER_BASE
+DIRECTORY_GROUP_FILTER = "(|(objectClass=groupOfNames)(objectClass=group))"
+DIRECTORY_GROUP_MEMBER_ATTR = "member"
+# Nested groups: "auto" (Active Directory's LDAP_MATCHING_RULE_IN_CHAIN when the server is
+# AD, else group by group), "in-chain", "recursive" or "off".
+DIRECTORY_NESTED_GROUPS = "auto"
+# Group DN -> BugZot role, highest first: the first group the user is in (directly or
+# nested) gives the role, at every login. Empty: roles stay as admins set them.
+DIRECTORY_GROUP_ROLES: dict = {}
+DIRECTORY_DEFAULT_ROLE = "Reporter"  # users in no mapped group; None: they may not log in
+DIRECTORY_TIMEOUT = 5  # seconds per connection and per answer
+# Who may log in with a BugZot password: "all", "admins" (accounts that manage users: a
+# way in while the directory is down) or "none".
+LOCAL_LOGIN = "all"
+
+# -- Single sign-on through Apache (services/sso.py): off by default --------------------
+# True: trust the REMOTE_USER that Apache (mod_auth_gssapi, mod_authnz_sspi,
+# mod_authnz_ldap) sets after authenticating. Only mod_wsgi's environ counts: request
+# headers never do, and the development server and other WSGI servers are ignored.
+TRUST_REMOTE_USER = False
+REMOTE_USER_REALMS: list = []  # realms/domains to strip: ["EXAMPLE.COM", "EXAMPLE"]; others are refused
+# Accounts for unknown SSO users: from the directory when DIRECTORY_URL is set, else
+# with the address <username>@REMOTE_USER_EMAIL_DOMAIN (None: an admin creates them).
+REMOTE_USER_EMAIL_DOMAIN = None

@@ -77,10 +77,15 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change / logout-everywhere: old session cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Who vouches for the login: BugZot's own password ("local"), the company
+    # directory ("directory", services/directory.py) or Apache's single sign-on ("sso").
+    account_source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
 
     # Loaded on access (a few roles, found in the identity map after the first);
     # the logged-in user's comes with it (views.accounts.load_user).
     role: Mapped[Role] = relationship()
+
+    SOURCES = ("local", "directory", "sso")
 
     def get_id(self) -> str:
         """Flask-Login's session identifier: the id plus the session version."""

@@ -22,7 +22,7 @@ from bugzot import permissions
 from bugzot.exceptions import Forbidden, ServiceError
 from bugzot.extensions import db
 from bugzot.models import ActivationKey, Role, User, utcnow
-from bugzot.services import unit_of_work
+from bugzot.services import external, unit_of_work
 from bugzot.services.mail import link, send_mail
 from bugzot.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 from bugzot.services.roles import role_by_name
@@ -194,11 +194,21 @@ def _take_key(key: str, kind: str) -> ActivationKey:
 def authenticate(login: str, password: str) -> User | None:
     """The active user with this username/email and password, else None.
 
-    Unknown logins cost as much time as wrong passwords.
+    Unknown logins cost as much time as wrong passwords. ServiceError when the
+    company directory that would check the password cannot be asked.
     """
     user = find_by_login(login)
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
+    # Step 1: BugZot's own password, for local accounts that LOCAL_LOGIN lets in.
+    if (user is None or user.account_source == "local") and external.may_log_in_locally(user):
+        ok = verify_password(user.password_hash if user else None, password)
+        if user is not None:
+            return _local_login(user, password) if ok else None
+    # Step 2: the company directory (services/external.py), when DIRECTORY_URL is set.
+    return external.directory_login(login, password)
+
+
+def _local_login(user: User, password: str) -> User | None:
+    if not user.is_active:
         return None
     with unit_of_work():
         user.last_login_at = utcnow()
@@ -212,6 +222,12 @@ def request_password_reset(login: str) -> None:
     """Mail a reset link to an active account; silent for unknown ones."""
     user = find_by_login(login)
     if user is None or not user.is_active:
+        return
+    if user.account_source != "local":
+        send_mail(user.email, "BugZot: your password is your company account's",
+                  f"Somebody asked to reset the password of the BugZot account {user.username!r}.\n"
+                  "You log in to BugZot with your company (directory) account, so BugZot has no\n"
+                  "password of its own to reset: change it the way your company changes passwords.\n")
         return
     hours = current_app.config["RESET_KEY_HOURS"]
     with unit_of_work():
@@ -248,6 +264,7 @@ def update_profile(user: User, real_name: str) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     """Change the password after checking the current one; other sessions end."""
+    _local_only(user, "current_password")
     if not verify_password(user.password_hash, current):
         raise ServiceError("The current password is wrong.", "current_password")
     problem = password_problem(new)
@@ -258,9 +275,17 @@ def change_password(user: User, current: str, new: str) -> None:
         user.session_version += 1
 
 
+def _local_only(user: User, field: str) -> None:
+    """Password and address of directory and SSO accounts belong to the directory."""
+    if user.account_source != "local":
+        raise ServiceError("Your password and address come from your company account: change "
+                           "them there; BugZot follows at your next login.", field)
+
+
 def request_email_change(user: User, new_email: str, password: str) -> None:
     """Mail a confirmation link to the new address; the change waits for it."""
     new_email = new_email.strip().lower()
+    _local_only(user, "email")
     if not verify_password(user.password_hash, password):
         raise ServiceError("The password is wrong.", "password")
     if len(new_email) > 254 or not EMAIL_RE.match(new_email):

@@ -20,7 +20,7 @@ from bugzot.forms.accounts import (
     ResetPasswordForm,
 )
 from bugzot.models import ActivationKey
-from bugzot.services import accounts
+from bugzot.services import accounts, external, sso
 from bugzot.services.read import users as users_read
 
 bp = Blueprint("accounts", __name__)
@@ -49,7 +49,11 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(form.login.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data)
+        except ServiceError as exc:  # e.g. the company directory is down
+            form.form_errors.append(exc.message)
+            return render_template("accounts/login.html", form=form), exc.status
         if user is not None:
             session.clear()  # renew the session: nothing from before login survives
             login_user(user, remember=form.remember.data)
@@ -62,10 +66,59 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the session (POST with CSRF, so a link elsewhere cannot log you out)."""
+    signed_on = session.get(SSO_SESSION)
     logout_user()
     session.clear()
+    if signed_on:
+        # The browser would sign in again at once; it waits until asked to.
+        session[SSO_PAUSED] = True
+        return render_template("accounts/logged_out.html")
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+# -- single sign-on through Apache (services/sso.py) ----------------------------
+SSO_SESSION = "bugzot_sso"  # this session was signed in by Apache's REMOTE_USER
+SSO_PAUSED = "bugzot_sso_paused"  # logged out: no automatic sign-in until /login/sso
+
+
+@bp.before_app_request
+def single_sign_on():
+    """Sign in Apache's user: when nobody is logged in, or when Apache's user changed."""
+    if request.endpoint == "static" or session.get(SSO_PAUSED):
+        return None
+    remote = sso.remote_user(request.environ, current_app.config)
+    if remote is None or (current_user.is_authenticated and not session.get(SSO_SESSION)):
+        return None  # a password login keeps its session
+    return _sign_on(remote)
+
+
+def _sign_on(remote: str):
+    """Log in the account of ``remote``; None, or the page saying why not."""
+    try:
+        username = sso.username_for(remote, current_app.config["REMOTE_USER_REALMS"])
+        if current_user.is_authenticated and current_user.username == username:
+            return None
+        user = external.sso_login(username)
+    except ServiceError as exc:
+        return render_template("accounts/sso_problem.html", message=exc.message), exc.status
+    session.clear()
+    login_user(user)
+    session[SSO_SESSION] = True
+    return None
+
+
+@bp.get("/login/sso")
+def sso_login():
+    """Sign in with the intranet account Apache authenticated (also after a logout)."""
+    session.pop(SSO_PAUSED, None)
+    remote = sso.remote_user(request.environ, current_app.config)
+    if remote is None:
+        return render_template("accounts/sso_problem.html", message=(
+            "Single sign-on is not available here: the web server did not sign you in. "
+            "Log in with your username and password instead.")), 403
+    problem = _sign_on(remote)
+    return problem or redirect(safe_next(request.args.get("next")) or url_for("main.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
