@@ -164,7 +164,7 @@ class Directory:
                 conn.start_tls()
             bound = conn.bind()
         except LDAPException as exc:
-            conn.unbind()
+            _close(conn)
             raise DirectoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return conn, bound
 
@@ -173,7 +173,7 @@ class Directory:
         conn, bound = self._connect(self.bind_dn, self.bind_password)
         if not bound:
             result = conn.result
-            conn.unbind()
+            _close(conn)
             raise DirectoryUnavailable(
                 f"the service account {self.bind_dn or '(anonymous)'} cannot bind: "
                 f"{result.get('description')} {result.get('message', '')}".strip())
@@ -194,14 +194,14 @@ class Directory:
             dn, attributes = found
             user_conn, bound = self._connect(dn, password)
             reason = user_conn.result
-            user_conn.unbind()
+            _close(user_conn)
             if not bound:  # wrong password, disabled, locked or expired (AD: "data 52e/533/775")
                 log.info("directory: bind as %s refused: %s %s", dn, reason.get("description"),
                          reason.get("message", ""))
                 return None
             return self._entry(conn, dn, attributes)
         finally:
-            conn.unbind()
+            _close(conn)
 
     def lookup(self, username: str) -> Entry | None:
         """The entry whose DIRECTORY_USERNAME_ATTR is ``username`` (no password: SSO)."""
@@ -213,7 +213,7 @@ class Directory:
             found = self._find(conn, user_filter)
             return None if found is None else self._entry(conn, *found)
         finally:
-            conn.unbind()
+            _close(conn)
 
     def role_for(self, entry: Entry) -> str | None:
         """The role of the first mapped group ``entry`` is in, else DIRECTORY_DEFAULT_ROLE."""
@@ -277,3 +277,11 @@ class Directory:
         capabilities = found[0]["attributes"].get("supportedCapabilities", []) if found else []
         return AD_CAPABILITY in capabilities
 
+
+
+def _close(conn: Connection) -> None:
+    """Unbind and close, whatever state the connection is in."""
+    try:
+        conn.unbind()
+    except LDAPException:
+        pass
