@@ -18,10 +18,14 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bugzot.deploy.logs import LogError, LogSettings, build_log_settings
+
+if TYPE_CHECKING:
+    from bugzot.deploy.apache_auth import AuthSettings
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 TEMPLATES = CHECKOUT / "apache"
@@ -68,6 +72,7 @@ class Settings:
     layout: dict[str, str]
     logs: LogSettings
     notes: list[str] = field(default_factory=list)
+    auth: AuthSettings | None = None  # sign-in through Apache (deploy/apache_auth.py)
 
 
 # -- values ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from bugzot.deploy import apache, logs, upgrade
+from bugzot.deploy import apache, apache_auth, logs, upgrade
 from bugzot.deploy.database import RolesError, create_roles
 
 
@@ -23,6 +23,38 @@ def _write(text: str, output: str | None) -> None:
     with open(output, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
     click.echo(f"Wrote {output}.", err=True)
+
+
+def _auth_options(command):
+    """The --auth options (sign-in through Apache; deploy/apache_auth.py)."""
+    options = [
+        click.option("--auth", "mode", type=click.Choice(["gssapi", "ldap", "sspi"]), default=None,
+                     help="Sign users in with Apache: Kerberos (gssapi) or the directory (ldap) "
+                          "on Linux, Windows integrated sign-in (sspi) on Windows.  [default: "
+                          "none, BugZot's login form]"),
+        click.option("--auth-scope", "scope", type=click.Choice(apache_auth.SCOPES), default="site",
+                     show_default=True,
+                     help="site: every page but /rest, /_health and /static; login: only "
+                          "/login/sso (the 'Sign in with your company account' button)."),
+        click.option("--keytab", default=None, metavar="FILE",
+                     help="Keytab with the HTTP/<host> key (--auth gssapi)."),
+        click.option("--ldap-url", default=None, metavar="URL",
+                     help="AuthLDAPURL, e.g. ldaps://ldap.example.com/ou=People,dc=example,dc=com?uid "
+                          "(--auth ldap; ldap:// URLs use STARTTLS)."),
+        click.option("--ldap-bind-dn", default=None, metavar="DN",
+                     help="Service account that searches users (--auth ldap)."),
+        click.option("--ldap-bind-password-file", default=None, metavar="FILE",
+                     help="File holding that account's password, read when Apache starts."),
+        click.option("--ldap-ca-file", default=None, metavar="FILE",
+                     help="CA certificate (PEM) of the directory servers (--auth ldap)."),
+        click.option("--ldap-group", "ldap_groups", multiple=True, metavar="DN",
+                     help="Only members of this group may sign in (repeatable; --auth ldap)."),
+        click.option("--sspi-domain", default=None, metavar="NAME",
+                     help="Windows domain that SSPI checks passwords against (--auth sspi)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.command("apache-config")
@@ -78,9 +110,10 @@ def _write(text: str, output: str | None) -> None:
                    "e.g. /etc/logrotate.d/bugzot.")
 @click.option("--output", "-o", default=None, metavar="FILE", help="Write here instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output (or --logrotate-output) file.")
+@_auth_options
 def apache_config(root, host, port, listen, python_home, platform_, processes, threads, https, cert,
                   key, standalone, server_root, user, group, module_config, log_rotation, log_period,
-                  log_keep, log_dir, logrotate_output, output, force) -> None:
+                  log_keep, log_dir, logrotate_output, output, force, **auth) -> None:
     """Print BugZot's Apache httpd + mod_wsgi configuration.
 
     Linux: daemon mode, a VirtualHost file for sites-available/conf.d (or a whole
@@ -100,8 +133,11 @@ def apache_config(root, host, port, listen, python_home, platform_, processes, t
             key=key, standalone=standalone, server_root=server_root, user=user, group=group,
             module_config_text=module_config.read() if module_config else None, output=output,
             log_rotation=log_rotation, log_dir=log_dir, log_period=log_period, log_keep=log_keep)
+        settings.auth = apache_auth.build_auth(
+            platform=platform_, https=https, local=platform_ == apache.current_platform(), **auth)
     except apache.DeployError as exc:
         raise click.UsageError(str(exc)) from None
+    settings.notes += settings.auth.notes if settings.auth else []
     _write(apache.render(settings), output)
     if logrotate_output:
         _write(logs.render_logrotate(settings.logs, standalone=settings.standalone,
