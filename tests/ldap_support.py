@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from contextlib import contextmanager
@@ -130,7 +131,7 @@ def _openssl(*args: str) -> None:
 
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """(CA certificate, server certificate, server key) for the name localhost."""
+    """(CA certificate, server certificate, server key) for the name localhost (and this host's)."""
     ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key",
                                                         "server.csr", "server.pem"))
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
@@ -138,7 +139,10 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
              "-keyout", str(key), "-out", str(csr))
     ext = folder / "san.cnf"
-    ext.write_text("subjectAltName = DNS:localhost\n")  # not the IP: tests check names
+    # Not the IP: tests check names. libldap (Apache's mod_ldap) checks "localhost" as
+    # this machine's own name, so that is in too.
+    names = dict.fromkeys(["localhost", socket.gethostname(), socket.getfqdn()])
+    ext.write_text("subjectAltName = " + ", ".join(f"DNS:{name}" for name in names) + "\n")
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
              "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert))
     for path in (ca, cert, key):

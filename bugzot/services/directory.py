@@ -155,9 +155,12 @@ class Directory:
 
         Raises DirectoryUnavailable when no server answers or TLS fails.
         """
-        conn = Connection(self._servers(), user=user, password=password, read_only=True,
-                          receive_timeout=self.timeout, auto_referrals=False,
-                          raise_exceptions=False)
+        try:  # an unreadable DIRECTORY_CA_FILE is an LDAPException too
+            conn = Connection(self._servers(), user=user, password=password, read_only=True,
+                              receive_timeout=self.timeout, auto_referrals=False,
+                              raise_exceptions=False)
+        except LDAPException as exc:
+            raise DirectoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
         try:
             conn.open()
             if self.starttls and not conn.server.ssl:
