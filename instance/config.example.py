@@ -82,3 +82,31 @@ SLOW_REQUEST_MS = 500
 
 # -- Search ----------------------------------------------------------------------------
 # SEARCH_EXPORT_MAX = 10000  # most rows a CSV export of a bug list returns
+
+# -- Company directory (LDAP / Active Directory) ---------------------------------------
+# Off while DIRECTORY_URL is None. docs/DEPLOY-LINUX.md section 14.1, DEPLOY-WINDOWS.md 15.1.
+# DIRECTORY_URL = ["ldaps://dc1.example.com", "ldaps://dc2.example.com"]  # or ldap:// + STARTTLS
+# DIRECTORY_STARTTLS = False
+# DIRECTORY_CA_FILE = "/etc/ssl/certs/example-root-ca.pem"
+# DIRECTORY_BIND_DN = "CN=svc-bugzot,OU=Service Accounts,DC=example,DC=com"
+# DIRECTORY_BIND_PASSWORD = "REPLACE-WITH-SERVICE-PASSWORD"
+# DIRECTORY_USER_BASE = "OU=Staff,DC=example,DC=com"
+# DIRECTORY_USER_FILTER = "(&(objectClass=user)(|(sAMAccountName={login})(mail={login})))"
+# DIRECTORY_USERNAME_ATTR = "sAMAccountName"  # OpenLDAP: "uid"
+# DIRECTORY_NAME_ATTR = "displayName"  # OpenLDAP: "cn"
+# DIRECTORY_EMAIL_ATTR = "mail"
+# DIRECTORY_GROUP_BASE = "OU=Groups,DC=example,DC=com"
+# DIRECTORY_GROUP_FILTER = "(|(objectClass=groupOfNames)(objectClass=group))"
+# DIRECTORY_GROUP_MEMBER_ATTR = "member"
+# DIRECTORY_NESTED_GROUPS = "auto"  # "in-chain" (AD), "recursive", "off"
+# DIRECTORY_GROUP_ROLES = {"CN=BugZot Admins,OU=Groups,DC=example,DC=com": "Admin"}
+# DIRECTORY_DEFAULT_ROLE = "Reporter"  # None: only members of a mapped group may log in
+# DIRECTORY_TIMEOUT = 5
+# LOCAL_LOGIN = "all"  # "admins": only administrators keep a BugZot password; "none"
+
+# -- Single sign-on through Apache -----------------------------------------------------
+# `apache-config --auth gssapi|ldap|sspi` makes Apache sign users in; BugZot then trusts
+# the REMOTE_USER it reports (never a request header; never outside mod_wsgi).
+# TRUST_REMOTE_USER = True
+# REMOTE_USER_REALMS = ["EXAMPLE.COM", "EXAMPLE"]  # stripped from alice@EXAMPLE.COM, EXAMPLE\alice
+# REMOTE_USER_EMAIL_DOMAIN = "example.com"  # new SSO accounts without a directory: <user>@example.com

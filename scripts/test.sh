@@ -17,6 +17,14 @@ scripts/setup.sh --dev
 # (apache2-utils) and logrotate for the log-rotation tests.
 apt_install apache2 apache2-dev apache2-utils logrotate chromium postgresql
 
+# Directory and single sign-on tests: OpenLDAP's slapd, a Kerberos KDC with its tools,
+# and mod_auth_gssapi. The tests start their own slapd and KDC on loopback ports, so
+# slapd's package must not set up (and start) a system directory of its own.
+if ! dpkg-query -W -f='${Status}' slapd 2>/dev/null | grep -q "install ok installed"; then
+  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
+fi
+apt_install slapd ldap-utils krb5-kdc krb5-admin-server krb5-user libapache2-mod-auth-gssapi curl
+
 # Apache + mod_wsgi set-up, including read access for www-data to the Python home.
 scripts/install-apache.sh
 
