@@ -101,6 +101,16 @@ def test_unknown_user_without_directory_gets_a_clear_page(app, client):
     assert account("zed") is None
 
 
+def test_login_form_stays_usable_when_apaches_user_has_no_account(app, client, make_user):
+    make_user("root", role="Admin")
+    form = client.get("/login", environ_base=apache("zed"))
+    assert form.status_code == 200 and "no account by that name" in text(form)
+    reply = post_form(client, "/login", {"login": "root", "password": PASSWORD},
+                      environ_base=apache("zed"))
+    assert reply.status_code == 302
+    assert whoami(client, apache("zed")) == "root"
+
+
 def test_unknown_user_gets_an_account_with_the_mail_domain(app, client):
     app.config["REMOTE_USER_EMAIL_DOMAIN"] = "bugzot.test"
     assert whoami(client, apache("BUGZOT\\Zed")) == "zed"

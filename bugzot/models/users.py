@@ -85,8 +85,6 @@ class User(UserMixin, db.Model):
     # the logged-in user's comes with it (views.accounts.load_user).
     role: Mapped[Role] = relationship()
 
-    SOURCES = ("local", "directory", "sso")
-
     def get_id(self) -> str:
         """Flask-Login's session identifier: the id plus the session version."""
         return f"{self.id}:{self.session_version}"

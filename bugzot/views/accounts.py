@@ -85,27 +85,38 @@ SSO_PAUSED = "bugzot_sso_paused"  # logged out: no automatic sign-in until /logi
 @bp.before_app_request
 def single_sign_on():
     """Sign in Apache's user: when nobody is logged in, or when Apache's user changed."""
-    if request.endpoint == "static" or session.get(SSO_PAUSED):
-        return None
     remote = sso.remote_user(request.environ, current_app.config)
-    if remote is None or (current_user.is_authenticated and not session.get(SSO_SESSION)):
+    if remote is None or request.endpoint == "static" or session.get(SSO_PAUSED):
+        return None
+    if current_user.is_authenticated and not session.get(SSO_SESSION):
         return None  # a password login keeps its session
-    return _sign_on(remote)
+    problem = _sign_on(remote)
+    if problem is None:
+        return None
+    if request.endpoint == "accounts.login":  # the password form stays usable
+        if request.method == "GET":
+            flash(problem.message, "error")
+        return None
+    return _sso_problem(problem.message, problem.status)
 
 
-def _sign_on(remote: str):
-    """Log in the account of ``remote``; None, or the page saying why not."""
+def _sign_on(remote: str) -> ServiceError | None:
+    """Log in the account of ``remote``; None, or why not."""
     try:
         username = sso.username_for(remote, current_app.config["REMOTE_USER_REALMS"])
         if current_user.is_authenticated and current_user.username == username:
             return None
         user = external.sso_login(username)
     except ServiceError as exc:
-        return render_template("accounts/sso_problem.html", message=exc.message), exc.status
+        return exc
     session.clear()
     login_user(user)
     session[SSO_SESSION] = True
     return None
+
+
+def _sso_problem(message: str, status: int):
+    return render_template("accounts/sso_problem.html", message=message), status
 
 
 @bp.get("/login/sso")
@@ -114,11 +125,12 @@ def sso_login():
     session.pop(SSO_PAUSED, None)
     remote = sso.remote_user(request.environ, current_app.config)
     if remote is None:
-        return render_template("accounts/sso_problem.html", message=(
-            "Single sign-on is not available here: the web server did not sign you in. "
-            "Log in with your username and password instead.")), 403
+        return _sso_problem("Single sign-on is not available here: the web server did not sign "
+                            "you in. Log in with your username and password instead.", 403)
     problem = _sign_on(remote)
-    return problem or redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+    if problem is not None:
+        return _sso_problem(problem.message, problem.status)
+    return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
