@@ -68,9 +68,11 @@ def _finish_config(app: Flask) -> None:
     if not cfg.get("MAIL_OUTBOX"):
         cfg["MAIL_OUTBOX"] = os.path.join(app.instance_path, "outbox")
     _check_argon2(cfg)
-    from bugzot.services.external import check_config  # directory and local-login settings
+    from bugzot.services.external import config_problem  # directory and local-login settings
 
-    check_config(cfg)
+    problem = config_problem(cfg)
+    if problem:
+        raise ConfigError(problem)
     cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")
     if cfg["ENV"] == "production" and cfg["BASE_URL"].startswith("https://"):
         # Served over HTTPS: cookies must never travel over plain HTTP.

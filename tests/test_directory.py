@@ -16,9 +16,10 @@ from livehttp import free_port
 from sqlalchemy import select
 
 from bugzot import ConfigError, create_app
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import User
-from bugzot.services import ServiceError, accounts
+from bugzot.services import accounts
 from bugzot.services.directory import Directory, normalise_dn
 from bugzot.services.external import DIRECTORY_DOWN, NO_LOCAL_PASSWORD
 from tests.conftest import PASSWORD, base_config, post_form

@@ -14,9 +14,9 @@ from ldap_support import PASSWORDS, running_slapd
 from livehttp import free_port
 from sqlalchemy import select
 
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import User
-from bugzot.services import ServiceError
 from bugzot.services.sso import remote_user, username_for
 from tests.conftest import PASSWORD, post_form
 

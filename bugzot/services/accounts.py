@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,12 +22,10 @@ from bugzot.exceptions import Forbidden, ServiceError
 from bugzot.extensions import db
 from bugzot.models import ActivationKey, Role, User, utcnow
 from bugzot.services import external, unit_of_work
+from bugzot.services.identity import EMAIL_RE, USERNAME_RE
 from bugzot.services.mail import link, send_mail
 from bugzot.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 from bugzot.services.roles import role_by_name
-
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # -- lookups ------------------------------------------------------------------

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bugzot import permissions
+from bugzot.exceptions import NotFound, ServiceError
 from bugzot.extensions import db
 from bugzot.models import Role, User, utcnow
-from bugzot.services import NotFound, ServiceError, unit_of_work
+from bugzot.services import unit_of_work
 from bugzot.services.directory import Directory, DirectoryError, DirectoryUnavailable, Entry, enabled
+from bugzot.services.identity import EMAIL_RE, USERNAME_RE
 from bugzot.services.roles import role_by_name
 
 # Not an argon2 hash, so no password ever matches it: the directory checks passwords.
@@ -33,20 +35,18 @@ DIRECTORY_DOWN = ("The company directory cannot be reached right now, so directo
                   "still can.")
 
 
-def check_config(cfg) -> None:
-    """Refuse sign-in settings that cannot work (ConfigError at start-up)."""
-    from bugzot import ConfigError
-
+def config_problem(cfg) -> str | None:
+    """Why the sign-in settings cannot work (the factory refuses to start), or None."""
     if cfg["LOCAL_LOGIN"] not in LOCAL_LOGIN_MODES:
-        raise ConfigError(f"LOCAL_LOGIN must be one of {', '.join(LOCAL_LOGIN_MODES)}, "
-                          f"not {cfg['LOCAL_LOGIN']!r}.")
+        return f"LOCAL_LOGIN must be one of {', '.join(LOCAL_LOGIN_MODES)}, not {cfg['LOCAL_LOGIN']!r}."
     if cfg["LOCAL_LOGIN"] != "all":
         cfg["ALLOW_REGISTRATION"] = False  # self-registered accounts could not log in
     try:
         if enabled(cfg):
             Directory.from_config(cfg)
     except DirectoryError as exc:
-        raise ConfigError(str(exc)) from None
+        return str(exc)
+    return None
 
 
 def may_log_in_locally(user: User | None) -> bool:
@@ -141,8 +141,6 @@ def _check_free(user: User | None, username: str, email: str) -> None:
 
 def _account_for(entry: Entry, directory: Directory, source: str) -> User:
     """Create or update the account of ``entry`` (one unit of work)."""
-    from bugzot.services.accounts import EMAIL_RE, USERNAME_RE
-
     if not USERNAME_RE.match(entry.username):
         raise ServiceError(f"The directory username {entry.username!r} cannot be a BugZot "
                            "username (2-64 letters, digits, '.', '_' or '-').", "login")

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bugzot.services import ServiceError
-from bugzot.services.accounts import USERNAME_RE
+from bugzot.exceptions import ServiceError
+from bugzot.services.identity import USERNAME_RE
 
 
 def remote_user(environ: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
