@@ -203,3 +203,19 @@ def test_directory_and_sso_accounts_are_the_same_account(app, client, slapd):
     assert whoami(client, apache("alice")) == "alice"
     assert account("alice").account_source == "directory"  # it stays where it came from
     assert accounts.authenticate("alice", PASSWORD) is None
+
+
+def test_admin_users_page_shows_where_each_account_comes_from(app, client, auth, make_user, slapd):
+    app.config.update(slapd.config(), REMOTE_USER_EMAIL_DOMAIN="bugzot.test")
+    from bugzot.services import accounts
+
+    make_user("root", role="Admin")
+    accounts.authenticate("erin", PASSWORDS["erin"])  # a directory login
+    app.config["DIRECTORY_URL"] = None
+    assert whoami(app.test_client(), apache("zed")) == "zed"  # an SSO account without directory
+    auth.login("root")
+    page = text(client.get("/admin/users"))
+    page = page[page.index("<tbody>"):]
+    for username, source in (("root", "local"), ("erin", "directory"), ("zed", "sso")):
+        row = page[page.index(f">{username}</a>"):]
+        assert f">{source}</td>" in row[:row.index("</tr>")], username
