@@ -4,13 +4,13 @@ Existing accounts are BugZot's own ("local"). Directory and single sign-on login
 (services/directory.py, services/sso.py) create "directory" and "sso" accounts.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
