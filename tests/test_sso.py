@@ -88,6 +88,13 @@ def test_known_local_account_is_signed_in(app, client, make_user):
     assert account("ann").account_source == "local" and account("ann").last_login_at is not None
 
 
+def test_rest_api_requests_open_no_session(app, client, make_user):
+    make_user("ann")
+    reply = client.get("/rest/version", environ_base=apache("ann"))
+    assert reply.status_code == 200 and "Set-Cookie" not in reply.headers
+    assert whoami(client) is None
+
+
 def test_setting_off_or_no_mod_wsgi_signs_nobody_in(app, client, make_user):
     make_user("ann")
     assert whoami(client, {"REMOTE_USER": "ann"}) is None  # e.g. the development server

@@ -86,7 +86,9 @@ SSO_PAUSED = "bugzot_sso_paused"  # logged out: no automatic sign-in until /logi
 def single_sign_on():
     """Sign in Apache's user: when nobody is logged in, or when Apache's user changed."""
     remote = sso.remote_user(request.environ, current_app.config)
-    if remote is None or request.endpoint == "static" or session.get(SSO_PAUSED):
+    if remote is None or request.endpoint == "static" or request.blueprint == "api":
+        return None  # the REST API has its own keys and never looks at the session
+    if session.get(SSO_PAUSED):
         return None
     if current_user.is_authenticated and not session.get(SSO_SESSION):
         return None  # a password login keeps its session

@@ -3,14 +3,14 @@
 Existing accounts are BugZot's own ("local"). Directory and single sign-on logins
 (services/directory.py, services/sso.py) create "directory" and "sso" accounts.
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0010"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
