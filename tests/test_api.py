@@ -337,3 +337,23 @@ def test_wrong_passwords_are_refused_alike_on_the_page_and_the_api(api, client, 
     """The API login takes the same service as the web login (no second password rule)."""
     assert post_form(client, "/login", {"login": "rita", "password": "wrong"}).status_code == 200
     assert api("GET", "/rest/login?login=rita&password=wrong")[1]["code"] == 300
+
+
+def test_one_comment_new_since_and_attachment_updates(api, people, make_bug):
+    bug = make_bug(reporter=people["reporter"])
+    edit(people["employee"], bug, comment="INSIDER", private=True)
+    comments = api("GET", f"/rest/bug/{bug.id}/comment", people["ek"])[1]["bugs"][str(bug.id)]
+    private_id = comments["comments"][-1]["id"]
+    status, body = api("GET", f"/rest/bug/comment/{private_id}", people["ek"])
+    assert status == 200 and body["comments"][str(private_id)]["text"] == "INSIDER"
+    assert api("GET", f"/rest/bug/comment/{private_id}", people["rk"])[0] == 404
+    later = api("GET", f"/rest/bug/{bug.id}/comment?new_since=2999-01-01T00:00:00Z",
+                people["ek"])[1]
+    assert later["bugs"][str(bug.id)]["comments"] == []
+    att = attachments.add_attachment(people["reporter"], bug, Upload("a.txt", io.BytesIO(b"a\n")))
+    status, body = api("PUT", f"/rest/bug/attachment/{att.id}", people["rk"],
+                       json={"summary": "Better name", "is_obsolete": True})
+    assert status == 200 and body["attachments"][0]["changes"]["summary"]["added"] == "Better name"
+    status, body = api("PUT", f"/rest/bug/attachment/{att.id}", people["rk"],
+                       json={"is_private": True})
+    assert (status, body["code"]) == (401, 113)  # a Reporter may not make files private

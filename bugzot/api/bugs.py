@@ -64,7 +64,7 @@ def search():
         platforms=arg_list("platform") + arg_list("rep_platform"), op_syses=arg_list("op_sys"),
         summary=tuple(" ".join(arg_list("short_desc") + arg_list("summary")).split()),
         comment_words=" ".join(arg_list("longdesc")),
-        changed_since=_moment(since) if since else None)
+        changed_since=moment_arg(since) if since else None)
     most = current_app.config["API_MAX_BUGS"]
     limit = int_arg("limit", most, 0, most) or most
     try:
@@ -74,7 +74,7 @@ def search():
     return jsonify(bugs=serializers.bugs(caller(), _visible(ids), _include()))
 
 
-def _moment(text: str) -> datetime:
+def moment_arg(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -162,7 +162,7 @@ def _check_mid_air(user: Any, found: list, data: dict[str, Any]) -> None:
         return
     if not isinstance(seen_at, str):
         raise ApiError(ILLEGAL_VALUE, "'last_change_time' must be YYYY-MM-DDTHH:MM:SSZ.")
-    moment = _moment(seen_at)
+    moment = moment_arg(seen_at)
     for bug in found:
         if bug.updated_at.replace(microsecond=0) > moment:
             rows = [r for r in read.history_of(user, [bug.id])[bug.id]

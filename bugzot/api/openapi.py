@@ -54,6 +54,10 @@ def _query(*names: str, array: bool = True) -> list[dict[str, Any]]:
 
 
 _AUTH = _query("Bugzilla_api_key", "Bugzilla_token", array=False)
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": _STR}
 _PATH_ID = [{"name": "id_or_alias", "in": "path", "required": True, "schema": _STR}]
 
 
@@ -115,7 +119,8 @@ def document() -> dict[str, Any]:
                 _PATH_ID, _UPDATE)},
         "/rest/bug/{id_or_alias}/comment": {"get": _op(
             "A bug's comments", _obj(bugs={"type": "object", "additionalProperties": _obj(
-                comments={"type": "array", "items": _COMMENT})}), _PATH_ID)},
+                comments={"type": "array", "items": _COMMENT})}),
+            [*_PATH_ID, *_query("new_since", array=False)])},
         "/rest/bug/{id_or_alias}/history": {"get": _op(
             "A bug's history", _obj(bugs={"type": "array"}), _PATH_ID)},
         "/rest/bug/{id_or_alias}/attachment": {
@@ -124,11 +129,17 @@ def document() -> dict[str, Any]:
                 [*_PATH_ID, *_query("exclude_fields")]),
             "post": _op("Attach a file", _obj(ids={"type": "array", "items": _INT}), _PATH_ID,
                         _ATTACH, created=True)},
-        "/rest/bug/attachment/{attachment_id}": {"get": _op(
-            "One attachment", _obj(attachments={"type": "object",
-                                                "additionalProperties": _ATTACHMENT}),
-            [{"name": "attachment_id", "in": "path", "required": True, "schema": _STR},
-             *_query("exclude_fields")])},
+        "/rest/bug/attachment/{attachment_id}": {
+            "get": _op("One attachment", _obj(attachments={
+                "type": "object", "additionalProperties": _ATTACHMENT}),
+                [_path("attachment_id"), *_query("exclude_fields")]),
+            "put": _op("Change an attachment", _obj(attachments={"type": "array"}),
+                       [_path("attachment_id")], {"type": "object", "properties": {
+                           "summary": _STR, "is_patch": _BOOL, "is_obsolete": _BOOL,
+                           "is_private": _BOOL}})},
+        "/rest/bug/comment/{comment_id}": {"get": _op(
+            "One comment", _obj(comments={"type": "object", "additionalProperties": _COMMENT}),
+            [_path("comment_id")])},
         "/rest/product_accessible": {"get": _op("Products one may search",
                                                 _obj(ids={"type": "array", "items": _INT}))},
         "/rest/product_enterable": {"get": _op("Products one may file in",

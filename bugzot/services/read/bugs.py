@@ -140,6 +140,12 @@ def comments_of(user: Any, ids: Iterable[int], since: int | None = None) -> dict
     return {i: [] for i in ids} | _grouped(rows, "bug_id")
 
 
+def comment_by_id(comment_id: int) -> Comment | None:
+    """Comment ``comment_id`` with its author (the caller checks who may see it)."""
+    return db.session.scalar(select(Comment).where(Comment.id == comment_id)
+                             .options(joinedload(Comment.author)))
+
+
 def attachment_by_id(attachment_id: int) -> Attachment | None:
     """Attachment ``attachment_id`` with its uploader (the caller checks who may see it)."""
     return db.session.scalar(select(Attachment).where(Attachment.id == attachment_id)
