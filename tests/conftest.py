@@ -37,6 +37,8 @@ from werkzeug.serving import make_server
 from bugzot import create_app
 from bugzot.extensions import db
 
+pytest_plugins = ("mail_support",)  # the SMTP server and webhook receiver fixtures
+
 PASSWORD = factories.PASSWORD
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",

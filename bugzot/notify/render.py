@@ -98,7 +98,9 @@ def recipient(user_id: int | None) -> User | None:
 def person(user_id: int | None) -> str:
     """How a mail names the person who made a change."""
     user = db.session.get(User, user_id) if user_id is not None else None
-    return f"{user.display_name} ({user.username})" if user is not None else "Someone"
+    if user is None:
+        return "Someone"
+    return f"{user.real_name} ({user.username})" if user.real_name else user.username
 
 
 def bug_fields(bug: Bug) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from bugzot.models import (
     OutboxMessage,
     Webhook,
 )
+from bugzot.services.read.bugs import bugs_by_id
 
 # Roles a user can have on a bug, and the kinds of change a save can make (labels for
 # the preferences page). A save mails a user when one of their roles has one of its kinds
@@ -87,6 +88,12 @@ def is_ignored(user: Any, bug_id: int) -> bool:
     if not getattr(user, "is_authenticated", False) or user.id is None:
         return False
     return bool(ignoring(bug_id, [user.id]))
+
+
+def ignored_bugs(user: Any) -> list[Any]:
+    """The bugs ``user`` ignores that they may still see, by number."""
+    ids = db.session.scalars(select(BugIgnore.bug_id).where(BugIgnore.user_id == user.id)).all()
+    return list(bugs_by_id(user, ids).values())
 
 
 def watchers(pairs: Iterable[tuple[int, int]]) -> set[int]:
