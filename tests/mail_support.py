@@ -31,10 +31,17 @@ def free_port() -> int:
 
 
 class _Collect:
-    """aiosmtpd handler: keeps every message with its envelope recipients."""
+    """aiosmtpd handler: keeps every message with its envelope recipients, and refuses
+    the recipients in ``refuse`` with 550 (a mailbox that does not exist)."""
 
-    def __init__(self, box: list):
-        self.box = box
+    def __init__(self, box: list, refuse: set):
+        self.box, self.refuse = box, refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -48,10 +55,11 @@ class SMTPServer:
 
     port: int = field(default_factory=free_port)
     received: list = field(default_factory=list)
+    refuse: set = field(default_factory=set)
     controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(_Collect(self.received), hostname="127.0.0.1",
+        self.controller = Controller(_Collect(self.received, self.refuse), hostname="127.0.0.1",
                                      port=self.port, ready_timeout=10)
         self.controller.start()
 
@@ -86,6 +94,7 @@ def smtp_app(app, smtp):
     if smtp.controller is None:
         smtp.start()
     smtp.received.clear()
+    smtp.refuse.clear()
     app.config.update(smtp_settings(smtp))
     return app
 
@@ -138,3 +147,32 @@ def receiver():
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
+
+
+def make_due() -> None:
+    """Let time pass: every pending row is due now (coalescing windows, digest hours and
+    retry delays are over)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bugzot.extensions import db
+    from bugzot.models import OutboxMessage, utcnow
+
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == "pending")
+                       .values(due_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+
+def rows(**where) -> list:
+    """The outbox rows matching ``where`` (column=value), oldest first, read afresh."""
+    from sqlalchemy import select
+
+    from bugzot.extensions import db
+    from bugzot.models import OutboxMessage
+
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    for name, value in where.items():
+        query = query.where(getattr(OutboxMessage, name) == value)
+    return list(db.session.scalars(query))

@@ -66,6 +66,5 @@ def send_test_mail(address: str) -> None:
         try:
             mailer.send(msg)
         except (TransientError, PermanentError) as exc:
-            raise click.ClickException(f"Could not send through {mailer.describe()}: "
-                                       f"{exc.args[0]}") from exc
+            raise click.ClickException(f"Could not send the test message: {exc.args[0]}") from exc
     click.echo(f"Sent a test message to {address} through {mailer.describe()}.")

@@ -23,6 +23,7 @@ from flask import current_app
 
 from bugzot.extensions import db
 from bugzot.models import OutboxMessage as M
+from bugzot.models import utcnow
 from bugzot.notify import digest, render, webhooks
 from bugzot.notify.transport import Mailer, PermanentError, TransientError, new_message
 from bugzot.services import outbox
@@ -56,12 +57,13 @@ class Tally:
 
 
 def run_once(max_rows: int | None = None) -> Tally:
-    """Send every due row (at most ``max_rows``); returns the tally."""
-    tally, batch = Tally(), int(current_app.config["MAIL_BATCH_SIZE"])
+    """Send every row due when it starts (at most ``max_rows``; a row that fails waits
+    for its retry time, so for a later run); returns the tally."""
+    tally, batch, started = Tally(), int(current_app.config["MAIL_BATCH_SIZE"]), utcnow()
     with Mailer(current_app.config) as mailer:
         while max_rows is None or tally.handled < max_rows:
             limit = batch if max_rows is None else min(batch, max_rows - tally.handled)
-            token, rows = outbox.claim(limit)
+            token, rows = outbox.claim(limit, started)
             if not rows:
                 break
             tally.add(_handle(rows, token, mailer))

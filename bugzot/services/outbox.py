@@ -122,29 +122,35 @@ def add_delivery(webhook_id: int, bug_id: int, actor_id: int, revision: int,
 
 
 # -- the worker's side ---------------------------------------------------------------------
-def _claimable(now: datetime) -> list[Any]:
-    return [M.status == M.PENDING, M.due_at <= now,
+def _claimable(now: datetime, due: datetime) -> list[Any]:
+    return [M.status == M.PENDING, M.due_at <= due,
             or_(M.claimed_until.is_(None), M.claimed_until < now)]
 
 
-def claim(limit: int) -> tuple[str, list[Row]]:
-    """Claim up to ``limit`` due rows for this worker (with every due digest entry of the
-    same recipients, so that one digest is one mail); returns the claim's token and the
-    rows, oldest first. Rows another worker holds are skipped, never waited for."""
+def _take(ids: Any, claimed: dict[str, Any], now: datetime, due_by: datetime) -> None:
+    """Claim the rows ``ids`` selects that nobody holds. The ids come from a CTE run
+    once (PostgreSQL may run a LIMIT subquery under ``IN`` more than once, taking more
+    rows than asked), locked with SKIP LOCKED so that concurrent claims pass each other."""
+    chosen = ids.with_for_update(skip_locked=True).cte("chosen")
+    db.session.execute(update(M).where(M.id == chosen.c.id, *_claimable(now, due_by))
+                       .values(claimed), execution_options={"synchronize_session": False})
+
+
+def claim(limit: int, due_by: datetime | None = None) -> tuple[str, list[Row]]:
+    """Claim up to ``limit`` rows due by ``due_by`` (default: now) for this worker, with
+    every due digest entry of the same recipients (one digest is one mail); returns the
+    claim's token and the rows, oldest first. Rows another worker holds are skipped,
+    never waited for."""
     token, now = secrets.token_hex(16), utcnow()
+    due_by = due_by or now
     lease = now + timedelta(seconds=float(current_app.config["MAIL_CLAIM_SECONDS"]))
     claimed = {"claim_token": token, "claimed_until": lease, "attempts": M.attempts + 1}
-    options = {"synchronize_session": False}
     with unit_of_work():
-        due = (select(M.id).where(*_claimable(now)).order_by(M.due_at, M.id).limit(limit)
-               .with_for_update(skip_locked=True))
-        db.session.execute(update(M).where(M.id.in_(due), *_claimable(now)).values(claimed),
-                           execution_options=options)
+        _take(select(M.id).where(*_claimable(now, due_by)).order_by(M.due_at, M.id).limit(limit),
+              claimed, now, due_by)
         readers = select(M.user_id).where(M.claim_token == token, M.digest.is_(True))
-        siblings = (select(M.id).where(*_claimable(now), M.digest.is_(True),
-                                       M.user_id.in_(readers)).with_for_update(skip_locked=True))
-        db.session.execute(update(M).where(M.id.in_(siblings), *_claimable(now)).values(claimed),
-                           execution_options=options)
+        _take(select(M.id).where(*_claimable(now, due_by), M.digest.is_(True),
+                                 M.user_id.in_(readers)), claimed, now, due_by)
     # Plain rows (not ORM objects, which a commit would expire): the worker reads them
     # between its commits without opening a transaction while it sends.
     rows = db.session.execute(select(M.__table__).where(M.claim_token == token)
