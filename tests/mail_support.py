@@ -10,6 +10,7 @@ due at once). ``receiver`` records every webhook POST and answers with the statu
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -34,8 +35,8 @@ class _Collect:
     """aiosmtpd handler: keeps every message with its envelope recipients, and refuses
     the recipients in ``refuse`` with 550 (a mailbox that does not exist)."""
 
-    def __init__(self, box: list, refuse: set):
-        self.box, self.refuse = box, refuse
+    def __init__(self, server: SMTPServer):
+        self.box, self.refuse, self.server = server.received, server.refuse, server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -44,6 +45,8 @@ class _Collect:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.box.append((tuple(envelope.rcpt_tos), msg))
         return "250 OK"
@@ -56,10 +59,11 @@ class SMTPServer:
     port: int = field(default_factory=free_port)
     received: list = field(default_factory=list)
     refuse: set = field(default_factory=set)
+    delay: float = 0.0  # seconds each message takes (a slow server)
     controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(_Collect(self.received, self.refuse), hostname="127.0.0.1",
+        self.controller = Controller(_Collect(self), hostname="127.0.0.1",
                                      port=self.port, ready_timeout=10)
         self.controller.start()
 
@@ -95,6 +99,7 @@ def smtp_app(app, smtp):
         smtp.start()
     smtp.received.clear()
     smtp.refuse.clear()
+    smtp.delay = 0.0
     app.config.update(smtp_settings(smtp))
     return app
 
