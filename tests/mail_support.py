@@ -134,7 +134,7 @@ def receiver():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            state.posts.append((self.path, dict(self.headers), body))
+            state.posts.append((self.path, self.headers, body))  # names case-insensitive
             status = state.answers.pop(0) if state.answers else 200
             self.send_response(status)
             self.send_header("Content-Length", "2")
