@@ -36,7 +36,7 @@ def log() -> logging.Logger:
 
 @dataclass
 class Tally:
-    """What one run did."""
+    """What one run did, in messages (a digest is one, whatever rows it gathers)."""
 
     sent: int = 0
     skipped: int = 0
@@ -121,12 +121,12 @@ def _deliver(rows: Sequence[Any], token: str, tally: Tally, build: Callable[[], 
         return
     finally:
         db.session.rollback()  # end the read before talking to any server
+    ids = ",".join(str(r.id) for r in rows)
     if built is None:
         for row in rows:
             outbox.mark_skipped(row, token, "nothing the recipient may see")
-            log().info("skipped #%s (%s): nothing %s may see", row.id, _what(row),
-                       _whom(row))
-        tally.skipped += len(rows)
+        tally.skipped += 1
+        log().info("skipped #%s (%s): nothing %s may see", ids, _what(rows), _whom(rows[0]))
         return
     try:
         answer = send(built)
@@ -139,29 +139,32 @@ def _deliver(rows: Sequence[Any], token: str, tally: Tally, build: Callable[[], 
         status = answer if isinstance(answer, int) else None
         for row in rows:
             outbox.mark_sent(row, token, status)
-        tally.sent += len(rows)
-        log().info("sent #%s (%s) to %s%s", ",".join(str(r.id) for r in rows), _what(rows[0]),
-                   _to(built, rows[0]), f": HTTP {status}" if status else "")
+        tally.sent += 1
+        log().info("sent #%s (%s) to %s%s", ids, _what(rows), _to(built),
+                   f": HTTP {status}" if status else "")
 
 
 def _failed(rows: Sequence[Any], token: str, tally: Tally, error: str, permanent: bool = False,
             response_status: int | None = None) -> None:
-    limit = int(current_app.config["MAIL_MAX_ATTEMPTS"])
-    for row in rows:
-        status = outbox.mark_failed(row, token, error, permanent, response_status)
-        if status == M.FAILED:
-            tally.failed += 1
-            log().warning("failed #%s (%s) for good after %s attempt(s): %s", row.id,
-                          _what(row), row.attempts, error)
-        else:
-            tally.retrying += 1
-            log().warning("failed #%s (%s), attempt %s of %s, will retry: %s", row.id,
-                          _what(row), row.attempts, limit, error)
+    """Record a failed attempt on every row of one message; one log line for it."""
+    statuses = {outbox.mark_failed(row, token, error, permanent, response_status) for row in rows}
+    ids, attempts = ",".join(str(r.id) for r in rows), max(r.attempts for r in rows)
+    if statuses == {M.FAILED}:
+        tally.failed += 1
+        log().warning("failed #%s (%s) for good after %s attempt(s): %s", ids, _what(rows),
+                      attempts, error)
+    else:
+        tally.retrying += 1
+        log().warning("failed #%s (%s), attempt %s of %s, will retry: %s", ids, _what(rows),
+                      attempts, current_app.config["MAIL_MAX_ATTEMPTS"], error)
 
 
-def _what(row: Any) -> str:
+def _what(rows: Sequence[Any]) -> str:
+    row = rows[0]
+    if row.kind == M.KIND_BUG and row.digest:
+        return f"digest of {len(rows)} change(s) to {len({r.bug_id for r in rows})} bug(s)"
     if row.kind == M.KIND_BUG:
-        return f"{'digest entry' if row.digest else 'bug mail'}, bug {row.bug_id}"
+        return f"bug mail, bug {row.bug_id}"
     if row.kind == M.KIND_WEBHOOK:
         return f"webhook {row.webhook_id}, bug {row.bug_id}"
     return f"mail {row.subject!r}"
@@ -171,5 +174,5 @@ def _whom(row: Any) -> str:
     return f"user {row.user_id}" if row.user_id else "the endpoint"
 
 
-def _to(built: Any, row: Any) -> str:
+def _to(built: Any) -> str:
     return built.url if isinstance(built, webhooks.Delivery) else built["To"]
