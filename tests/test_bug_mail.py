@@ -68,6 +68,43 @@ def test_each_role_hears_of_each_kind_of_change_by_default(cast, smtp, kind):
         assert msg["Subject"] == f"[Bug {bug.id}] Crash on save"
 
 
+VERIFY = (lambda p, bug: edit(p["ed"], bug, {"bug_status": "VERIFIED"}))  # noqa: E731
+ROLE_OF = {"rita": "reporter", "ann": "assignee", "quinn": "qa", "carl": "cc", "wendy": "watcher"}
+SECOND = {  # a second change of the same kind
+    "comment": lambda p, bug: edit(p["ed"], bug, comment="Another comment."),
+    "status": lambda p, bug: edit(p["ed"], bug, {"bug_status": "CLOSED"}),
+    "fields": lambda p, bug: edit(p["ed"], bug, {"priority": "P2"}),
+    "attachment": lambda p, bug: attachments.add_attachment(
+        p["ed"], bug, Upload("two.txt", io.BytesIO(b"more\n"), description="More")),
+    "cc": lambda p, bug: edit(p["ed"], bug, cc_add=[p["boss"]]),
+}
+
+
+@pytest.mark.parametrize("kind", CHANGES)
+def test_each_cell_of_the_matrix_decides(cast, smtp, kind):
+    """Everyone ticks only their role's cell for this kind: all hear of it; everyone
+    ticks every cell but that one: none does (people the change adds aside)."""
+    people, bug = cast
+    if kind == "status":  # two status-only moves ahead: RESOLVED -> VERIFIED -> CLOSED
+        edit(people["boss"], bug, {"bug_status": "RESOLVED", "resolution": "FIXED"}, comment="Done")
+        send_due()
+        smtp.received.clear()
+    first = VERIFY if kind == "status" else CHANGES[kind][0]
+    for name, role in ROLE_OF.items():
+        notifications.save_prefs(people[name], notifications.PrefsEdit(frozenset({f"{role}:{kind}"})))
+    first(people, bug)
+    send_due()
+    added = {"cc": ["olga"]}.get(kind, [])
+    assert recipients(smtp) == sorted([*ROLE_OF, *added])
+    smtp.received.clear()
+    for name, role in ROLE_OF.items():
+        notifications.save_prefs(people[name], notifications.PrefsEdit(
+            notifications.PAIRS - {f"{role}:{kind}"}))
+    SECOND[kind](people, bug)
+    send_due()
+    assert recipients(smtp) == {"cc": ["boss"]}.get(kind, [])
+
+
 def test_a_new_bug_mails_cc_and_watchers(smtp_app, smtp, make_user, make_product, make_bug):
     make_product("Widget", components=("General", "UI"))
     wendy, walt = make_user("wendy"), make_user("walt")
