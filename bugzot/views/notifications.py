@@ -19,12 +19,6 @@ from bugzot.services.read import notifications as settings
 bp = Blueprint("notifications", __name__)
 
 
-@bp.app_template_global()
-def bug_ignored(bug_id: int) -> bool:
-    """For the bug page's button: does the logged-in user ignore this bug?"""
-    return settings.is_ignored(current_user, bug_id)
-
-
 def _places() -> list[tuple[str, str, str]]:
     """(choice value, product name, component name or "") of everything one may watch."""
     places = []
@@ -113,12 +107,16 @@ def ignore(bug_id: int):
     if not form.validate_on_submit():
         abort(400, "The form expired. Reload the page and try again.")
     ignored = form.ignored.data != "0"
+    already = settings.is_ignored(current_user, bug.id) == ignored
     try:
         notifications.set_ignored(current_user, bug, ignored)
     except ServiceError as exc:
         abort(exc.status, exc.message)
-    flash(f"You will get no mail about bug {bug.id}." if ignored
-          else f"You will get mail about bug {bug.id} again.", "success")
+    if ignored:
+        flash(f"You {'already ignore' if already else 'now ignore'} bug {bug.id}: no mail about "
+              "it reaches you (your mail preferences list the bugs you ignore).", "success")
+    else:
+        flash(f"You will get mail about bug {bug.id} again.", "success")
     back = request.form.get("next", "")
     return redirect(back if back == url_for("notifications.prefs")
                     else url_for("bugs.show", bug_id=bug.id))
