@@ -13,7 +13,8 @@ from bugzot.services.read import notifications as settings
 
 def test_the_page_shows_the_defaults_and_saves_the_matrix(app, client, login_as):
     user = login_as("Reporter")
-    assert "Mail preferences" in client.get("/prefs").get_data(as_text=True)
+    prefs = client.get("/prefs").get_data(as_text=True)
+    assert "<title>Preferences – BugZot</title>" in prefs and 'href="/prefs/notifications"' in prefs
     page = client.get("/prefs/notifications").get_data(as_text=True)
     assert 'value="cc:comment" id="enabled-cc-comment" aria-label="CC: New comment" checked' in page
     assert 'value="watcher:fields" id="enabled-watcher-fields" aria-label="Component watcher: ' \

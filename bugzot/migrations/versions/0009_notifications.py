@@ -3,7 +3,7 @@ preferences, ignored bugs, component watches, webhook endpoints; the permission
 admin.notifications (failed mail and webhooks) for the built-in Admin role.
 
 Revision ID: 0009_notifications
-Revises: 0010
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bugzot.migrations.grants import grant, revoke
 
 revision = "0009_notifications"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
