@@ -83,16 +83,15 @@ def add_notice(notice: Notice) -> None:
     window = timedelta(seconds=float(current_app.config["MAIL_COALESCE_SECONDS"]))
     mine = [M.kind == M.KIND_BUG, M.status == M.PENDING, M.claim_token.is_(None),
             M.user_id == notice.user_id, M.bug_id == notice.bug_id]
-    if notice.digest in DIGEST_MODES:
+    values: dict[str, Any] = {"last_revision": notice.revision}
+    if notice.digest in DIGEST_MODES:  # every change until the digest's hour
         due = next_digest(notice.digest, now)
         mine += [M.digest.is_(True), M.due_at == due]
-        values = {"last_revision": notice.revision}
-    else:
+    else:  # the same person's save right after the one the open mail ends with
         due = now + window
         mine += [M.digest.is_(False), M.actor_id == notice.actor_id,
                  M.last_revision == notice.revision - 1, M.due_at > now,
                  M.created_at > now - window * COALESCE_MAX_WINDOWS]
-        values = {"last_revision": notice.revision}
     open_row = db.session.execute(select(M.id, M.reasons, M.changes, M.created_at)
                                   .where(*mine).order_by(M.id.desc()).limit(1)).first()
     if open_row is not None:
