@@ -32,11 +32,12 @@ def create_app(
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from bugzot import cli, errors, hooks
+    from bugzot import cli, errors, hooks, notify
     from bugzot.api import register_api
     from bugzot.views import register_blueprints
 
     register_extensions(app)
+    notify.init_app(app)
     register_blueprints(app)
     register_api(app)
     errors.register_errorhandlers(app)

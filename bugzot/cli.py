@@ -14,10 +14,11 @@ from bugzot.exceptions import ServiceError
 def register_commands(app: Flask) -> None:
     """Add BugZot's commands to ``app.cli``."""
     from bugzot.deploy.commands import apache_config, create_db_roles, upgrade_command
+    from bugzot.notify.commands import send_mail, send_test_mail
     from bugzot.seed.bulk import seed_command
 
     for command in (init_db, create_admin, create_user, seed_demo, seed_command,
-                    apache_config, create_db_roles, upgrade_command):
+                    apache_config, create_db_roles, upgrade_command, send_mail, send_test_mail):
         app.cli.add_command(command)
 
 

@@ -37,6 +37,29 @@ SMTP_PASSWORD = None
 SMTP_STARTTLS = False
 SMTP_TIMEOUT = 10
 
+# The mail worker (`flask --app bugzot send-mail [--loop]`) sends what the outbox holds.
+# Consecutive changes by one person to one bug within this many seconds become one mail
+# (each change keeps the mail open that much longer, up to five times this in all).
+MAIL_COALESCE_SECONDS = 120
+# A failed send is tried again after MAIL_RETRY_SECONDS, doubling each time up to
+# MAIL_RETRY_MAX_SECONDS; after MAIL_MAX_ATTEMPTS tries it is marked failed (the admin
+# page "Failed mail" retries or discards it).
+MAIL_MAX_ATTEMPTS = 8
+MAIL_RETRY_SECONDS = 60
+MAIL_RETRY_MAX_SECONDS = 6 * 3600
+# Digests (a preference): hourly ones go out at the top of each hour, daily ones at this
+# hour (UTC).
+MAIL_DIGEST_DAILY_HOUR = 7
+# Rows one worker claims at a time, how long its claim lasts (a worker that dies frees
+# them after that), how often `--loop` looks for new rows, and how long handled rows stay
+# (the failed-mail page and the webhook delivery log show them).
+MAIL_BATCH_SIZE = 50
+MAIL_CLAIM_SECONDS = 600
+MAIL_POLL_SECONDS = 5
+MAIL_KEEP_DAYS = 30
+# Seconds a webhook endpoint has to answer.
+WEBHOOK_TIMEOUT = 10
+
 # argon2id cost; tests lower it so the suite stays quick.
 ARGON2_TIME_COST = 3
 ARGON2_MEMORY_COST = 65536  # KiB

@@ -37,6 +37,7 @@ PRODUCT_MANAGE = "product.manage"  # components, versions, milestones of product
 ADMIN_PRODUCTS = "admin.products"  # classifications and products
 ADMIN_USERS = "admin.users"  # activate, disable, change role
 ADMIN_ROLES = "admin.roles"  # edit roles and their grants
+ADMIN_NOTIFICATIONS = "admin.notifications"  # failed mail (retry, discard) and webhooks
 
 DESCRIPTIONS: dict[str, str] = {
     BUG_VIEW: "Browse and read bugs",
@@ -55,6 +56,7 @@ DESCRIPTIONS: dict[str, str] = {
     ADMIN_PRODUCTS: "Manage classifications and products",
     ADMIN_USERS: "Manage user accounts",
     ADMIN_ROLES: "Manage roles and permission grants",
+    ADMIN_NOTIFICATIONS: "Manage failed mail and webhooks",
 }
 ALL_PERMISSIONS: tuple[str, ...] = tuple(DESCRIPTIONS)
 

@@ -61,6 +61,16 @@ SMTP_STARTTLS = True
 SMTP_USERNAME = "bugzot@example.com"
 SMTP_PASSWORD = "REPLACE-WITH-SMTP-PASSWORD"
 SMTP_TIMEOUT = 10
+# Every message is queued in the database and sent by the mail worker
+# (`flask --app bugzot send-mail --loop`, docs/DEPLOY-LINUX.md / DEPLOY-WINDOWS.md);
+# `flask --app bugzot send-test-mail you@example.com` checks the settings above.
+# MAIL_COALESCE_SECONDS = 120  # one person's changes to a bug within 2 minutes: one mail
+# MAIL_MAX_ATTEMPTS = 8  # tries before a message is marked failed (Admin > Failed mail)
+# MAIL_RETRY_SECONDS = 60  # first retry after a minute, then 2, 4, 8... minutes
+# MAIL_RETRY_MAX_SECONDS = 21600  # ...but never more than 6 hours apart
+# MAIL_DIGEST_DAILY_HOUR = 7  # daily digests go out at 07:00 UTC (hourly: every hour)
+# MAIL_KEEP_DAYS = 30  # sent and failed rows are kept this long
+# WEBHOOK_TIMEOUT = 10  # seconds a webhook endpoint has to answer
 
 # -- Attachments -----------------------------------------------------------------------
 # Largest request body (and so upload) in bytes; `flask apache-config` renders Apache's

@@ -4,4 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The mail worker beside the server (once run.py has written instance/config.py): queued
+# mail lands in instance/outbox/ as .eml files.
+( until [ -f instance/config.py ]; do sleep 1; done; sleep 3
+  exec .venv/bin/flask --app bugzot send-mail --loop ) &
+WORKER=$!
+trap 'kill "$WORKER" 2>/dev/null || true' EXIT
 .venv/bin/python run.py --init

@@ -37,6 +37,8 @@ from werkzeug.serving import make_server
 from bugzot import create_app
 from bugzot.extensions import db
 
+pytest_plugins = ("mail_support",)  # the SMTP server and webhook receiver fixtures
+
 PASSWORD = factories.PASSWORD
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -296,9 +298,12 @@ def make_bug(any_app):
 
 @pytest.fixture
 def outbox(any_app):
-    """Callable returning the mails written so far, oldest first."""
+    """Callable returning the mails sent so far, oldest first: it runs the mail worker
+    once first (``send-mail``), which writes what is due into the outbox folder."""
+    from bugzot.notify import worker
 
     def read() -> list[Message]:
+        worker.run_once()
         folder = any_app.config["MAIL_OUTBOX"]
         if not os.path.isdir(folder):
             return []

@@ -11,9 +11,19 @@ from sqlalchemy import select
 
 from bugzot import permissions as P
 from bugzot.extensions import db
-from bugzot.models import Classification, Component, Milestone, Product, Role, User, Version
+from bugzot.models import (
+    Classification,
+    Component,
+    Milestone,
+    OutboxMessage,
+    Product,
+    Role,
+    User,
+    Version,
+    Webhook,
+)
 from bugzot.permissions import SYSTEM
-from bugzot.services import catalogue, roles
+from bugzot.services import catalogue, notifications, outbox, roles, unit_of_work
 from tests.conftest import PASSWORD, post_form
 
 ANONYMOUS = "anonymous"
@@ -26,7 +36,8 @@ ALLOWED = {
     P.REPORTER: set(),
     P.EMPLOYEE: set(),
     P.SUPERVISOR: {P.PRODUCT_MANAGE},
-    P.ADMIN: {P.ADMIN_PRODUCTS, P.PRODUCT_MANAGE, P.ADMIN_USERS, P.ADMIN_ROLES},
+    P.ADMIN: {P.ADMIN_PRODUCTS, P.PRODUCT_MANAGE, P.ADMIN_USERS, P.ADMIN_ROLES,
+              P.ADMIN_NOTIFICATIONS},
 }
 
 
@@ -41,7 +52,13 @@ def world(app, make_user):
     milestone = catalogue.save_milestone(SYSTEM, widget, None, value="M1")
     victim = make_user("victim", role=P.REPORTER)
     custom = roles.save_role(SYSTEM, None, "Custom", "", [P.BUG_VIEW])
-    return {"cls": tools.id, "product": widget.id, "component": comp.id, "version": version.id,
+    with unit_of_work():
+        failed = outbox.queue_mail("lost@example.com", "Lost", "x")
+        failed.status = "failed"
+    hook = notifications.save_webhook(SYSTEM, None, notifications.WebhookEdit(
+        name="CI", url="http://127.0.0.1:9/hook", kinds=frozenset({"bug.filed"})))
+    return {"failed": failed.id, "hook": hook.id,
+            "cls": tools.id, "product": widget.id, "component": comp.id, "version": version.id,
             "milestone": milestone.id, "victim": victim.id, "custom": custom.id,
             "employee_role": roles.role_by_name(P.EMPLOYEE).id,
             "reporter_role": roles.role_by_name(P.REPORTER).id}
@@ -66,6 +83,8 @@ def snapshot() -> dict:
         "users": rows(User, "id", "username", "role_id", "is_active", "real_name", "session_version"),
         "roles": sorted((r.id, r.name, r.description, tuple(sorted(r.permissions)))
                         for r in db.session.scalars(select(Role))),
+        "outbox": rows(OutboxMessage, "id", "status", "attempts"),
+        "webhooks": rows(Webhook, "id", "name", "url", "kinds", "is_active"),
     }
 
 
@@ -77,7 +96,8 @@ def _get(model, **where):
 # name -> (permissions any of which allows it, request builder, check after success).
 # A builder returns (method, url, form data).
 ACTIONS = {
-    "index": ({P.ADMIN_PRODUCTS, P.PRODUCT_MANAGE, P.ADMIN_USERS, P.ADMIN_ROLES},
+    "index": ({P.ADMIN_PRODUCTS, P.PRODUCT_MANAGE, P.ADMIN_USERS, P.ADMIN_ROLES,
+               P.ADMIN_NOTIFICATIONS},
               lambda w: ("GET", "/admin/", None), None),
     "classification_list": ({P.ADMIN_PRODUCTS}, lambda w: ("GET", "/admin/classifications", None), None),
     "classification_new": (
@@ -158,6 +178,26 @@ ACTIONS = {
         lambda w: _get(Role, id=w["custom"]).permissions == {P.BUG_VIEW, P.BUG_COMMENT}),
     "role_delete": ({P.ADMIN_ROLES}, lambda w: ("POST", f"/admin/roles/{w['custom']}/delete", {}),
                     lambda w: _get(Role, id=w["custom"]) is None),
+    "mail": ({P.ADMIN_NOTIFICATIONS}, lambda w: ("GET", "/admin/mail", None), None),
+    "mail_retry": ({P.ADMIN_NOTIFICATIONS},
+                   lambda w: ("POST", "/admin/mail", {"action": "retry", "ids": [str(w["failed"])]}),
+                   lambda w: _get(OutboxMessage, id=w["failed"]).status == "pending"),
+    "webhooks": ({P.ADMIN_NOTIFICATIONS}, lambda w: ("GET", "/admin/webhooks", None), None),
+    "webhook_new": (
+        {P.ADMIN_NOTIFICATIONS},
+        lambda w: ("POST", "/admin/webhooks/new", {"name": "Chat", "url": "https://chat.example.com/in",
+                                                   "kinds": ["comment.added"], "is_active": "y"}),
+        lambda w: _get(Webhook, name="Chat") is not None),
+    "webhook_edit": (
+        {P.ADMIN_NOTIFICATIONS},
+        lambda w: ("POST", f"/admin/webhooks/{w['hook']}", {"name": "CI", "url": "http://127.0.0.1:9/x",
+                                                           "kinds": ["bug.filed"]}),
+        lambda w: _get(Webhook, id=w["hook"]).is_active is False),
+    "webhook_log": ({P.ADMIN_NOTIFICATIONS},
+                    lambda w: ("GET", f"/admin/webhooks/{w['hook']}/deliveries", None), None),
+    "webhook_delete": ({P.ADMIN_NOTIFICATIONS},
+                       lambda w: ("POST", f"/admin/webhooks/{w['hook']}/delete", {}),
+                       lambda w: _get(Webhook, id=w["hook"]) is None),
 }
 
 
@@ -202,6 +242,8 @@ def test_matrix_covers_every_admin_route(app):
         "admin.component_new", "admin.component_edit", "admin.version_new", "admin.version_edit",
         "admin.milestone_new", "admin.milestone_edit", "admin.users", "admin.user_new",
         "admin.user_edit", "admin.roles", "admin.role_new", "admin.role_edit", "admin.role_delete",
+        "admin.mail", "admin.webhooks", "admin.webhook_new", "admin.webhook_edit",
+        "admin.webhook_delete", "admin.webhook_log",
     }
     assert endpoints == tested
 

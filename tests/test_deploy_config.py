@@ -368,16 +368,19 @@ def _documented_flags(text: str, command: str) -> set[str]:
 
 def _without_pending(text: str) -> str:
     """The doc without its sections marked ``<!-- pending: ... -->`` (their commands do not
-    exist yet: issue 12's mail worker, issue 14's backups)."""
+    exist yet: issue 14's backups)."""
     return re.sub(r"<!-- pending:.*?(?=\n## )", "", text, flags=re.S)
 
 
-@pytest.mark.parametrize("command", ["apache-config", "upgrade"])
-@pytest.mark.parametrize("doc", ["DEPLOY-LINUX.md", "DEPLOY-WINDOWS.md"])
+@pytest.mark.parametrize(("doc", "command"), [
+    (doc, command) for doc in ("DEPLOY-LINUX.md", "DEPLOY-WINDOWS.md")
+    for command in ("apache-config", "upgrade")] + [("DEPLOY-LINUX.md", "send-mail")])
 def test_deployment_docs_list_exactly_the_commands_options(doc, command):
     from bugzot.deploy import commands
+    from bugzot.notify.commands import send_mail
 
-    cli = {"apache-config": commands.apache_config, "upgrade": commands.upgrade_command}[command]
+    cli = {"apache-config": commands.apache_config, "upgrade": commands.upgrade_command,
+           "send-mail": send_mail}[command]
     flags = {flag for param in cli.params
              for flag in (*param.opts, *param.secondary_opts) if flag != "--help"}
     assert _documented_flags((ROOT / "docs" / doc).read_text(), command) == flags
@@ -391,7 +394,11 @@ def test_every_documented_command_and_option_exists(doc):
     text = _without_pending((ROOT / "docs" / doc).read_text())
     text = re.sub(r"\s*(\\|`)\n\s*", " ", text)  # join continued shell/PowerShell lines
     uses = re.findall(r"flask(?:\.exe)? --app bugzot ([a-z][a-z-]*)([^\n`|]*)", text)
+    # A scheduled task's -Argument and a service wrapper's <arguments> name the command
+    # apart from flask.exe.
+    uses += re.findall(r"(?:-Argument \"|<arguments>)--app bugzot ([a-z][a-z-]*)([^\n\"<]*)", text)
     assert len(uses) >= 8
+    assert {"send-mail", "send-test-mail"} <= {name for name, _ in uses}
     for name, rest in uses:
         command = app.cli.get_command(None, name)
         assert command is not None, f"{doc}: `flask --app bugzot {name}` is not a command"

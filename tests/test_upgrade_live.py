@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 
 import psutil
 import pytest
@@ -98,20 +97,13 @@ def _daemon_pids(site) -> set[int]:
     return {child.pid for child in apache.children() if "(wsgi:bugzot)" in " ".join(child.cmdline())}
 
 
-def _file_a_bug(browser) -> str:
-    reply = browser.post_form("/bugs/new?product=Widget", {
-        "product": "Widget", "component": "Engine", "version": "1.0", "severity": "normal",
-        "priority": "P3", "platform": "All", "op_sys": "All",
-        "summary": "Read during the upgrade", "description": "Still here."})
-    assert reply.status == 302, reply.text[:2000]
-    return urllib.parse.urlsplit(reply.headers["Location"]).path
-
-
 def test_old_daemons_keep_serving_while_a_large_table_migrates(database):
     with _running_site(_site_on_postgres(database), internal_redirect=True) as site:
         browser = site.browser()
         browser.login("reporter", PASSWORD)
-        bug_page = _file_a_bug(browser)
+        # A bulk bug: filing one at 0004 would need this code's newer tables (the outbox).
+        bug_page = "/bugs/1"
+        assert browser.get(bug_page).status == 200
         old_pids = _daemon_pids(site)
         assert len(old_pids) == 2 and browser.get("/_health").json()["pid"] in old_pids
 

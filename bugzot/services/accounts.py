@@ -23,7 +23,7 @@ from bugzot.extensions import db
 from bugzot.models import ActivationKey, Role, User, utcnow
 from bugzot.services import external, unit_of_work
 from bugzot.services.identity import EMAIL_RE, USERNAME_RE
-from bugzot.services.mail import link, send_mail
+from bugzot.services.outbox import link, queue_mail
 from bugzot.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 from bugzot.services.roles import role_by_name
 
@@ -98,17 +98,19 @@ def register(username: str, email: str, password: str, real_name: str = "") -> N
     site = current_app.config["BASE_URL"]
     owner = db.session.scalar(select(User).where(User.email == email))
     if owner is not None:
-        send_mail(email, "BugZot: someone tried to register with your address",
-                  f"Somebody tried to create a BugZot account at {site} with this address,\n"
-                  f"which already has the account {owner.username!r}.\n\n"
-                  f"If that was you, log in at {link(url_for('accounts.login'))}\n"
-                  f"or reset your password at {link(url_for('accounts.reset_request'))}.\n")
+        with unit_of_work():
+            queue_mail(email, "BugZot: someone tried to register with your address",
+                       f"Somebody tried to create a BugZot account at {site} with this address,\n"
+                       f"which already has the account {owner.username!r}.\n\n"
+                       f"If that was you, log in at {link(url_for('accounts.login'))}\n"
+                       f"or reset your password at {link(url_for('accounts.reset_request'))}.\n")
         return
     if db.session.scalar(select(User.id).where(User.username == username)):
-        send_mail(email, "BugZot: that username is taken",
-                  f"Somebody tried to create a BugZot account at {site} with this address\n"
-                  f"and the username {username!r}, which is already taken. Register again\n"
-                  f"with another username: {link(url_for('accounts.register'))}\n")
+        with unit_of_work():
+            queue_mail(email, "BugZot: that username is taken",
+                       f"Somebody tried to create a BugZot account at {site} with this address\n"
+                       f"and the username {username!r}, which is already taken. Register again\n"
+                       f"with another username: {link(url_for('accounts.register'))}\n")
         return
     role = role_by_name(permissions.DEFAULT_ROLE)
     with unit_of_work():
@@ -116,12 +118,13 @@ def register(username: str, email: str, password: str, real_name: str = "") -> N
                     real_name=real_name.strip()[:128], role=role, is_active=False)
         db.session.add(user)
         key = _new_key(user, ActivationKey.KIND_ACTIVATE, current_app.config["ACTIVATION_KEY_HOURS"])
-    _mail_activation(user, key)
+        _mail_activation(user, key)
 
 
 def _mail_activation(user: User, key: str) -> None:
+    """Queue the activation mail (inside the caller's unit of work)."""
     hours = current_app.config["ACTIVATION_KEY_HOURS"]
-    send_mail(user.email, "BugZot: activate your account",
+    queue_mail(user.email, "BugZot: activate your account",
               f"Hello {user.display_name},\n\nopen this link within {hours} hours to activate "
               f"your BugZot account {user.username!r}:\n\n"
               f"{link(url_for('accounts.activate', key=key))}\n\n"
@@ -135,7 +138,7 @@ def resend_activation(login: str) -> None:
         return  # unknown, already active, or disabled by an admin: nothing to send
     with unit_of_work():
         key = _new_key(user, ActivationKey.KIND_ACTIVATE, current_app.config["ACTIVATION_KEY_HOURS"])
-    _mail_activation(user, key)
+        _mail_activation(user, key)
 
 
 def activate(key: str) -> User:
@@ -221,19 +224,22 @@ def request_password_reset(login: str) -> None:
     if user is None or not user.is_active:
         return
     if user.account_source != "local":
-        send_mail(user.email, "BugZot: your password is your company account's",
-                  f"Somebody asked to reset the password of the BugZot account {user.username!r}.\n"
-                  "You log in to BugZot with your company (directory) account, so BugZot has no\n"
-                  "password of its own to reset: change it the way your company changes passwords.\n")
+        with unit_of_work():
+            queue_mail(user.email, "BugZot: your password is your company account's",
+                       f"Somebody asked to reset the password of the BugZot account {user.username!r}.\n"
+                       "You log in to BugZot with your company (directory) account, so BugZot has no\n"
+                       "password of its own to reset: change it the way your company changes "
+                       "passwords.\n")
         return
     hours = current_app.config["RESET_KEY_HOURS"]
     with unit_of_work():
         key = _new_key(user, ActivationKey.KIND_RESET, hours)
-    send_mail(user.email, "BugZot: reset your password",
-              f"Hello {user.display_name},\n\nsomebody asked to reset the password of the BugZot "
-              f"account {user.username!r}. Open this link within {hours:g} hours to choose a new one:\n\n"
-              f"{link(url_for('accounts.reset_password', key=key))}\n\n"
-              "If it was not you, ignore this message; your password stays as it is.\n")
+        queue_mail(user.email, "BugZot: reset your password",
+                   f"Hello {user.display_name},\n\nsomebody asked to reset the password of the BugZot "
+                   f"account {user.username!r}. Open this link within {hours:g} hours to choose a "
+                   "new one:\n\n"
+                   f"{link(url_for('accounts.reset_password', key=key))}\n\n"
+                   "If it was not you, ignore this message; your password stays as it is.\n")
 
 
 def reset_password(key: str, new_password: str) -> User:
@@ -290,19 +296,21 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     if new_email == user.email:
         raise ServiceError("That is already your address.", "email")
     if db.session.scalar(select(User.id).where(User.email == new_email)):
-        send_mail(new_email, "BugZot: address already in use",
-                  "Somebody asked to move a BugZot account to this address, which already "
-                  "belongs to another account. Nothing was changed.\n")
+        with unit_of_work():
+            queue_mail(new_email, "BugZot: address already in use",
+                       "Somebody asked to move a BugZot account to this address, which already "
+                       "belongs to another account. Nothing was changed.\n")
         return
     with unit_of_work():
         key = _new_key(user, ActivationKey.KIND_EMAIL, current_app.config["ACTIVATION_KEY_HOURS"],
                        new_email=new_email)
-    send_mail(new_email, "BugZot: confirm your new address",
-              f"Hello {user.display_name},\n\nopen this link to make {new_email} the address of the "
-              f"BugZot account {user.username!r}:\n\n{link(url_for('accounts.confirm_email', key=key))}\n")
-    send_mail(user.email, "BugZot: address change requested",
-              f"Somebody asked to change the address of your account to {new_email}. If it was "
-              "not you, change your password now.\n")
+        queue_mail(new_email, "BugZot: confirm your new address",
+                   f"Hello {user.display_name},\n\nopen this link to make {new_email} the address of the "
+                   f"BugZot account {user.username!r}:\n\n"
+                   f"{link(url_for('accounts.confirm_email', key=key))}\n")
+        queue_mail(user.email, "BugZot: address change requested",
+                   f"Somebody asked to change the address of your account to {new_email}. If it was "
+                   "not you, change your password now.\n")
 
 
 def confirm_email_change(key: str) -> User:

@@ -7,7 +7,18 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the web UI (the REST API is ``bugzot.api``)."""
-    from bugzot.views import accounts, admin, api_keys, attachments, bugs, health, main, search
+    from bugzot.views import (
+        accounts,
+        admin,
+        api_keys,
+        attachments,
+        bugs,
+        health,
+        main,
+        notifications,
+        search,
+    )
 
-    for module in (main, accounts, api_keys, admin, health, search, bugs, attachments):
+    for module in (main, accounts, api_keys, admin, health, search, bugs, attachments,
+                   notifications):
         app.register_blueprint(module.bp)

@@ -17,7 +17,8 @@ from bugzot.permissions import require
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMIN_PERMISSIONS = (permissions.ADMIN_PRODUCTS, permissions.PRODUCT_MANAGE,
-                     permissions.ADMIN_USERS, permissions.ADMIN_ROLES)
+                     permissions.ADMIN_USERS, permissions.ADMIN_ROLES,
+                     permissions.ADMIN_NOTIFICATIONS)
 
 
 def attempt(form: FlaskForm, action: Callable[[], Any]) -> bool:
