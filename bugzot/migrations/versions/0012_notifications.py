@@ -2,7 +2,7 @@
 preferences, ignored bugs, component watches, webhook endpoints; the permission
 admin.notifications (failed mail and webhooks) for the built-in Admin role.
 
-Revision ID: 0009_notifications
+Revision ID: 0012
 Revises: 0011
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bugzot.migrations.grants import grant, revoke
 
-revision = "0009_notifications"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
