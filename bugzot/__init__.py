@@ -32,13 +32,15 @@ def create_app(
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from bugzot import cli, errors, hooks
+    from bugzot import cli, errors, hooks, security
     from bugzot.api import register_api
     from bugzot.views import register_blueprints
 
+    security.init_routing(app)  # first: its checks run before every other hook's
     register_extensions(app)
     register_blueprints(app)
     register_api(app)
+    security.init_app(app)
     errors.register_errorhandlers(app)
     hooks.register_hooks(app)
     cli.register_commands(app)
@@ -73,6 +75,8 @@ def _finish_config(app: Flask) -> None:
     problem = config_problem(cfg)
     if problem:
         raise ConfigError(problem)
+    # A connection broken by a database restart is replaced, not handed to a request.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")
     if cfg["ENV"] == "production" and cfg["BASE_URL"].startswith("https://"):
         # Served over HTTPS: cookies must never travel over plain HTTP.

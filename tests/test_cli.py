@@ -43,7 +43,7 @@ def test_create_user_with_role(runner):
 @pytest.mark.parametrize("override,message", [
     ({"--role": "Wizard"}, "No role named 'Wizard'"),
     ({"--username": "dup"}, "The username 'dup' is taken."),
-    ({"--password": "short"}, "Use at least 8 characters."),
+    ({"--password": "short"}, "Use at least 12 characters"),
     ({"--email": "nope"}, "Enter a valid email address."),
 ])
 def test_create_user_bad_input_is_a_clear_cli_error(runner, make_user, override, message):

@@ -5,6 +5,7 @@ from bugzot.models.base import UTCDateTime, utcnow
 from bugzot.models.bugs import Attachment, Bug, BugCC, BugChange, Comment, Dependency
 from bugzot.models.products import Classification, Component, Milestone, Product, Version
 from bugzot.models.search import SavedSearch  # noqa: F401
+from bugzot.models.sessions import LoginSession  # noqa: F401
 from bugzot.models.users import ActivationKey, Role, RolePermission, User
 
 __all__ = [
