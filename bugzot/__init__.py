@@ -75,6 +75,9 @@ def _finish_config(app: Flask) -> None:
     problem = config_problem(cfg)
     if problem:
         raise ConfigError(problem)
+    # Rate limits count unless switched off; a TESTING app (one shared by many tests, all
+    # from 127.0.0.1) counts only when a test asks for it.
+    cfg.setdefault("RATELIMIT_ENABLED", not cfg.get("TESTING"))
     # A connection broken by a database restart is replaced, not handed to a request.
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")

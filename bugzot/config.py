@@ -77,6 +77,7 @@ TRUSTED_PROXIES = 0
 # process); several processes or Apache servers share them through Redis:
 #   RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 RATELIMIT_STORAGE_URI = "memory://"
+# RATELIMIT_ENABLED = True  # the default, except for TESTING apps (see create_app)
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory, do not fail
 RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After
 RATELIMIT_KEY_PREFIX = "bugzot"

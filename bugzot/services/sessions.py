@@ -29,7 +29,8 @@ from sqlalchemy.orm import joinedload
 from bugzot.extensions import db
 from bugzot.models import Role, User, utcnow
 from bugzot.models.sessions import LoginSession
-from bugzot.services import NotFound, unit_of_work
+from bugzot.exceptions import NotFound
+from bugzot.services import unit_of_work
 
 ROTATION_GRACE = timedelta(seconds=60)
 LAST_SEEN_EVERY = timedelta(minutes=15)  # how stale "last active" may get (one UPDATE per)
