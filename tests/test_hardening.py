@@ -10,14 +10,15 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.datastructures import FileStorage
 
 from bugzot import create_app
+from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import ActivationKey, SavedSearch, User
 from bugzot.models.sessions import LoginSession
 from bugzot.search import fts
-from bugzot.services import ServiceError, accounts, attachments
+from bugzot.services import accounts, attachments
+from bugzot.services.commands import Upload
 from bugzot.services.passwords import password_problem
 from tests.conftest import PASSWORD, IsolatedClient, mail_link, post_form
 from tests.search_support import comment
@@ -35,12 +36,12 @@ def _median_ms(client, path: str, make_data, runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def test_registration_hashes_the_password_whether_or_not_the_name_is_taken(app, app_config, tmp_path,
-                                                                          make_user):
+def test_registration_hashes_the_password_whether_or_not_the_name_is_taken(live_app, live_app_config,
+                                                                          tmp_path, make_user):
     """With a realistic argon2 cost the hash dominates; a taken name used to skip it
     (~20 ms against ~200 ms). Medians of a few runs, compared with a wide margin."""
     make_user("taken", email="taken@example.com")
-    costly = create_app({**app_config, "ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 32768,
+    costly = create_app({**live_app_config, "ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 32768,
                          "RATELIMIT_REGISTER": "", "RATELIMIT_REGISTER_ACCOUNT": ""},
                         instance_path=str(tmp_path / "costly"))
     costly.test_client_class = IsolatedClient
@@ -72,8 +73,7 @@ def test_reset_and_resend_make_a_key_for_unknown_accounts_too(app, make_user, se
 
 # -- 4: disabled accounts ---------------------------------------------------------------
 def _admin_disable(user: User, admin: User) -> None:
-    accounts.admin_update_user(user, role=user.role, is_active=False, real_name=user.real_name,
-                               acting=admin)
+    accounts.admin_update_user(admin, user, role=user.role, is_active=False, real_name=user.real_name)
 
 
 def test_a_disabled_account_cannot_reenable_itself_through_resend(client, make_user, outbox):
@@ -82,7 +82,7 @@ def test_a_disabled_account_cannot_reenable_itself_through_resend(client, make_u
                                     "password": PASSWORD, "confirm": PASSWORD})
     first_link = mail_link(outbox()[-1], "/activate/")
     newbie = db.session.scalar(sa.select(User).where(User.username == "newbie"))
-    accounts.admin_update_user(newbie, role=newbie.role, is_active=True, real_name="", acting=admin)
+    accounts.admin_update_user(admin, newbie, role=newbie.role, is_active=True, real_name="")
     _admin_disable(newbie, admin)  # never logged in, then disabled by an admin
     mails = len(outbox())
     assert post_form(client, "/activate", {"login": "newbie"}).status_code == 200
@@ -102,7 +102,7 @@ def test_activation_refuses_an_account_an_admin_disabled(app, make_user):
             accounts.activate(key)
     db.session.expire_all()
     assert not db.session.get(User, user.id).is_active
-    accounts.admin_update_user(user, role=user.role, is_active=True, real_name="", acting=admin)
+    accounts.admin_update_user(admin, user, role=user.role, is_active=True, real_name="")
     assert db.session.get(User, user.id).disabled_at is None
 
 
@@ -143,8 +143,7 @@ def test_cr_lf_in_a_saved_search_query_is_never_a_500(client, login_as, name, qu
 def test_bidi_controls_are_stripped_from_file_names(client, make_bug, login_as, name, shown):
     user = login_as("Employee")
     bug = make_bug()
-    attachment = attachments.add_attachment(user, bug, FileStorage(io.BytesIO(b"x"), name, "file",
-                                                                   "text/plain"))
+    attachment = attachments.add_attachment(user, bug, Upload(name, io.BytesIO(b"x")))
     assert attachment.filename == shown
     download = client.get(f"/attachments/{attachment.id}")
     assert "\u202e" not in download.headers["Content-Disposition"]
@@ -195,8 +194,8 @@ def test_good_passwords_pass_without_composition_rules(app, password):
         assert password_problem(password, "ann", "ann@example.com") is None
 
 
-def test_the_minimum_length_is_configurable(app_config, tmp_path):
-    app = create_app({**app_config, "PASSWORD_MIN_LENGTH": 20}, instance_path=str(tmp_path / "i"))
+def test_the_minimum_length_is_configurable(live_app_config, tmp_path):
+    app = create_app({**live_app_config, "PASSWORD_MIN_LENGTH": 20}, instance_path=str(tmp_path / "i"))
     with app.test_request_context():
         assert "at least 20" in password_problem("tram ticket purple")
 
@@ -231,9 +230,9 @@ def test_requests_without_origin_or_referer_are_left_to_the_csrf_token(client, m
     assert client.get("/", headers={"Origin": "http://evil.example"}).status_code == 200  # GET: fine
 
 
-def test_hsts_only_when_base_url_is_https(app_config, tmp_path):
+def test_hsts_only_when_base_url_is_https(live_app_config, tmp_path):
     for base, expected in (("https://bugs.example", "max-age=31536000"), ("http://bugs.example", None)):
-        app = create_app({**app_config, "BASE_URL": base}, instance_path=str(tmp_path / base[:5]))
+        app = create_app({**live_app_config, "BASE_URL": base}, instance_path=str(tmp_path / base[:5]))
         assert app.test_client().get("/login").headers.get("Strict-Transport-Security") == expected
 
 

@@ -18,12 +18,13 @@ def _login(client, login: str, password: str, address: str = ALICE, **headers):
 
 
 @pytest.fixture
-def limited(app, app_config, tmp_path):
-    """Factory: a test client of an app (on the test's database) with these settings,
-    e.g. limits small enough to reach in a test."""
+def limited(live_app, live_app_config, tmp_path):
+    """Factory: a test client of an app of its own (on the committing database, so it sees
+    the test's users) with rate limits on and these settings, e.g. limits small enough to
+    reach in a test."""
 
     def make(**settings):
-        config = {**app_config, "RATELIMIT_LOGIN": "100 per minute",
+        config = {**live_app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "100 per minute",
                   "RATELIMIT_LOGIN_ACCOUNT": "100 per minute", **settings}
         limited_app = create_app(config, instance_path=str(tmp_path / "limited"))
         limited_app.test_client_class = IsolatedClient
@@ -117,9 +118,10 @@ def test_429_answers_json_to_json_clients(limited):
     assert "Too many attempts" in refused.get_json()["message"]
 
 
-def test_limits_are_shared_through_redis(app_config, tmp_path, make_user):
+def test_limits_are_shared_through_redis(live_app, live_app_config, tmp_path, make_user):
     with running_redis() as url:
-        config = {**app_config, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_LOGIN_ACCOUNT": "3 per minute"}
+        config = {**live_app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": url,
+                  "RATELIMIT_LOGIN_ACCOUNT": "3 per minute"}
         # two app instances (two processes or two Apache servers) on one Redis
         first = create_app(config, instance_path=str(tmp_path / "one"))
         second = create_app(config, instance_path=str(tmp_path / "two"))
@@ -131,10 +133,11 @@ def test_limits_are_shared_through_redis(app_config, tmp_path, make_user):
         assert _login(b, "ann", "wrong-password-1").status_code == 429
 
 
-def test_an_unreachable_redis_falls_back_to_memory(app_config, tmp_path, make_user):
+def test_an_unreachable_redis_falls_back_to_memory(live_app, live_app_config, tmp_path, make_user):
     with running_redis() as url:
         pass  # stopped again: nothing listens on its port any more
-    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_LOGIN_ACCOUNT": "2 per minute"},
+    app = create_app({**live_app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": url,
+                      "RATELIMIT_LOGIN_ACCOUNT": "2 per minute"},
                      instance_path=str(tmp_path / "inst"))
     make_user("ann")
     client = app.test_client()
@@ -142,3 +145,10 @@ def test_an_unreachable_redis_falls_back_to_memory(app_config, tmp_path, make_us
     other = app.test_client()
     statuses = [_login(other, "ann", "wrong-password-1").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_testing_apps_count_nothing_unless_asked(client, make_user):
+    """The suite's shared app (TESTING) serves every test from 127.0.0.1: no limits there."""
+    make_user("ann")
+    for _ in range(40):
+        assert _login(client, "ann", "wrong-password-1").status_code == 200
