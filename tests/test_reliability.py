@@ -72,8 +72,10 @@ def _seed(db_url: str, attachments: str) -> list[int]:
 
     from bugzot import create_app
     from bugzot.extensions import db
+    from bugzot.permissions import SYSTEM
     from bugzot.services import bugs, catalogue
     from bugzot.services.accounts import create_user
+    from bugzot.services.commands import NewBug
     from bugzot.services.roles import ensure_default_roles
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "ATTACHMENT_FOLDER": attachments,
@@ -81,16 +83,16 @@ def _seed(db_url: str, attachments: str) -> list[int]:
     with app.app_context():
         upgrade()
         ensure_default_roles()
-        users = [create_user(f"load{n:02d}", f"load{n:02d}@example.com", PASSWORD, role_name="Employee")
-                 for n in range(USERS)]
-        create_user("limited", "limited@example.com", PASSWORD)
-        cls = catalogue.save_classification(None, name="Default")
-        product = catalogue.save_product(None, name="Widget", classification_id=cls.id)
-        catalogue.save_component(product, None, name="Engine", description="The engine.")
-        catalogue.save_version(product, None, value="1.0")
-        ids = [bugs.file_bug(users[n % USERS], product="Widget", component="Engine", version="1.0",
-                             summary=f"Shared kettle bug {n}", description="Under load.").id
-               for n in range(SHARED_BUGS)]
+        users = [create_user(SYSTEM, f"load{n:02d}", f"load{n:02d}@example.com", PASSWORD,
+                             role_name="Employee") for n in range(USERS)]
+        create_user(SYSTEM, "limited", "limited@example.com", PASSWORD)
+        cls = catalogue.save_classification(SYSTEM, None, name="Default")
+        product = catalogue.save_product(SYSTEM, None, name="Widget", classification_id=cls.id)
+        catalogue.save_component(SYSTEM, product, None, name="Engine", description="The engine.")
+        catalogue.save_version(SYSTEM, product, None, value="1.0")
+        ids = [bugs.file_bug(users[n % USERS], NewBug(
+            product="Widget", component="Engine", version="1.0", summary=f"Shared kettle bug {n}",
+            description="Under load.")).id for n in range(SHARED_BUGS)]
         db.engine.dispose()
     return ids
 
@@ -243,6 +245,9 @@ def test_load_with_midair_collisions_has_no_5xx_and_loses_no_write(stack):
     tally, elapsed, _ = _run_load(stack, "load", CLIENTS, LOAD_SECONDS)
     writes = _check_writes(stack, tally)
     _report(f"load: {CLIENTS} clients, {LOAD_SECONDS:g} s", tally, elapsed, writes)
+    if tally.server_errors:
+        for site in stack.sites:
+            print("\n".join(site.wsgi_problems()[:200]))
     assert not tally.server_errors, tally.server_errors[:10]
     assert not tally.errors, tally.errors[:10]
     assert writes["acknowledged"] >= 20 and tally.statuses[409] > 0  # real writes, real collisions

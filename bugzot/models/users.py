@@ -100,6 +100,14 @@ class User(UserMixin, db.Model):
             raise RuntimeError("Start a login session first: bugzot.security.logins.log_in(user).")
         return self.login_token
 
+    def __eq__(self, other: object) -> bool:
+        """The same account (Flask-Login's mixin compares ``get_id()``, a session token)."""
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = UserMixin.__hash__  # object's: one object per account in a session
+
     @property
     def display_name(self) -> str:
         """Real name when given, else the username."""

@@ -26,10 +26,10 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
+from bugzot.exceptions import NotFound
 from bugzot.extensions import db
 from bugzot.models import Role, User, utcnow
 from bugzot.models.sessions import LoginSession
-from bugzot.exceptions import NotFound
 from bugzot.services import unit_of_work
 
 ROTATION_GRACE = timedelta(seconds=60)
