@@ -152,3 +152,15 @@ def test_testing_apps_count_nothing_unless_asked(client, make_user):
     make_user("ann")
     for _ in range(40):
         assert _login(client, "ann", "wrong-password-1").status_code == 200
+
+
+def test_the_rest_api_password_login_is_limited_per_account_too(limited, make_user):
+    client = limited(RATELIMIT_LOGIN_ACCOUNT="2 per minute")
+    make_user("ann")
+    wrong = {"login": "ann", "password": "wrong-password-1"}
+    statuses = [client.get("/rest/login", query_string=wrong,
+                           environ_base={"REMOTE_ADDR": address}).status_code for address in (ALICE, BOB)]
+    refused = client.get("/rest/login", query_string={"login": "ann", "password": PASSWORD})
+    assert statuses[0] == statuses[1] != 200 and refused.status_code == 429
+    assert refused.get_json()["error"] is True  # Bugzilla's error format (its generic code)
+    assert "Too many attempts" in refused.get_json()["message"]

@@ -37,7 +37,8 @@ def by_field(*names: str) -> Callable[[], str]:
     (hashed, so the store holds no logins)."""
 
     def key() -> str:
-        value = next((request.form.get(n, "") for n in names if request.form.get(n, "").strip()), "")
+        given = request.values  # the form, or the query string (the REST API's GET /rest/login)
+        value = next((given.get(n, "") for n in names if given.get(n, "").strip()), "")
         digest = hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
         return "acct:" + digest
 
@@ -49,10 +50,18 @@ def login_failed(response: Response) -> bool:
     return response.status_code != 302
 
 
-# (endpoint, config key with the limit, key function, count only when, shared scope)
+def api_login_failed(response: Response) -> bool:
+    """A ``/rest/login`` that gave no token."""
+    return response.status_code != 200
+
+
+# (endpoint, config key with the limit, key function, count only when, shared scope); the
+# web forms' POSTs, and the REST API's password login (a GET, as in Bugzilla).
 LIMITS: tuple[tuple[str, str, Callable[[], str], Callable | None, str | None], ...] = (
     ("accounts.login", "RATELIMIT_LOGIN", by_address, None, None),
     ("accounts.login", "RATELIMIT_LOGIN_ACCOUNT", by_field("login"), login_failed, None),
+    ("api.login", "RATELIMIT_LOGIN", by_address, None, None),
+    ("api.login", "RATELIMIT_LOGIN_ACCOUNT", by_field("login"), api_login_failed, None),
     ("accounts.register", "RATELIMIT_REGISTER", by_address, None, None),
     ("accounts.register", "RATELIMIT_REGISTER_ACCOUNT", by_field("email"), None, None),
     ("accounts.register", "RATELIMIT_REGISTER_ACCOUNT", by_field("username"), None, "register-name"),
@@ -79,10 +88,11 @@ def init_app(app: Flask) -> Limiter:
         if view is None or not app.config.get(setting):
             continue
         value = app.config[setting]
+        methods = ["GET"] if endpoint.startswith("api.") else ["POST"]
         if scope:
-            rule = limiter.shared_limit(value, scope=scope, key_func=key, methods=["POST"],
+            rule = limiter.shared_limit(value, scope=scope, key_func=key, methods=methods,
                                         deduct_when=deduct_when)
         else:
-            rule = limiter.limit(value, key_func=key, methods=["POST"], deduct_when=deduct_when)
+            rule = limiter.limit(value, key_func=key, methods=methods, deduct_when=deduct_when)
         app.view_functions[endpoint] = rule(view)
     return limiter

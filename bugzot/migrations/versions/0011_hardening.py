@@ -15,13 +15,13 @@ full-text index of public text alone.
   vector) already kept private text out of public ranks and is unchanged.
 
 Revision ID: 0011_hardening
-Revises: 0007
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0011_hardening"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
