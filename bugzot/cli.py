@@ -75,7 +75,7 @@ def _create(username: str, email: str, password: str, real_name: str, role: str)
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--password", default="demo-password", show_default=True,
+@click.option("--password", default="welcome-to-the-demo", show_default=True,
               help="Password of every demo account.")
 def seed_demo(password: str) -> None:
     """Add demo products, components, versions and one user per role."""

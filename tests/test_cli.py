@@ -67,7 +67,7 @@ def test_seed_demo_prints_logins_and_is_idempotent(runner, auth):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0
     assert db.session.scalar(select(db.func.count()).select_from(Product)) == products
-    assert auth.login("supervisor", "demo-password").status_code == 302
+    assert auth.login("supervisor", "welcome-to-the-demo").status_code == 302
 
 
 def test_commands_push_their_own_app_context(live_app_config, tmp_path):
