@@ -15,13 +15,13 @@ full-text index of public text alone.
   vector) already kept private text out of public ranks and is unchanged.
 
 Revision ID: 0011_hardening
-Revises: 0010
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0011_hardening"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
