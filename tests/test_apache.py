@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 from apache_support import APACHE_USER, PASSWORD, ROOT, UPLOAD_LIMIT, Site, linux_config, running_site
 from apache_support import generate as _generate
+from apache_support import running_site as _running_site  # noqa: F401  (other live tests import these here)
+from apache_support import seed as _seed  # noqa: F401
 from livehttp import Browser
 
 pytestmark = pytest.mark.apache
