@@ -32,14 +32,16 @@ def create_app(
         app.config.from_mapping(test_config)
     _finish_config(app)
 
-    from bugzot import cli, errors, hooks, notify
+    from bugzot import cli, errors, hooks, notify, security
     from bugzot.api import register_api
     from bugzot.views import register_blueprints
 
+    security.init_routing(app)  # first: its checks run before every other hook's
     register_extensions(app)
     notify.init_app(app)
     register_blueprints(app)
     register_api(app)
+    security.init_app(app)
     errors.register_errorhandlers(app)
     hooks.register_hooks(app)
     cli.register_commands(app)
@@ -74,6 +76,11 @@ def _finish_config(app: Flask) -> None:
     problem = config_problem(cfg)
     if problem:
         raise ConfigError(problem)
+    # Rate limits count unless switched off; a TESTING app (one shared by many tests, all
+    # from 127.0.0.1) counts only when a test asks for it.
+    cfg.setdefault("RATELIMIT_ENABLED", not cfg.get("TESTING"))
+    # A connection broken by a database restart is replaced, not handed to a request.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     cfg["BASE_URL"] = cfg["BASE_URL"].rstrip("/")
     if cfg["ENV"] == "production" and cfg["BASE_URL"].startswith("https://"):
         # Served over HTTPS: cookies must never travel over plain HTTP.

@@ -18,7 +18,8 @@ def register_commands(app: Flask) -> None:
     from bugzot.seed.bulk import seed_command
 
     for command in (init_db, create_admin, create_user, seed_demo, seed_command,
-                    apache_config, create_db_roles, upgrade_command, send_mail, send_test_mail):
+                    apache_config, create_db_roles, upgrade_command, send_mail, send_test_mail,
+                    backup, restore):
         app.cli.add_command(command)
 
 
@@ -76,7 +77,7 @@ def _create(username: str, email: str, password: str, real_name: str, role: str)
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--password", default="demo-password", show_default=True,
+@click.option("--password", default="welcome-to-the-demo", show_default=True,
               help="Password of every demo account.")
 def seed_demo(password: str) -> None:
     """Add demo products, components, versions and one user per role."""
@@ -89,3 +90,37 @@ def seed_demo(password: str) -> None:
     click.echo("Demo data is in place. Log in as:")
     for role, username in logins:
         click.echo(f"  {role:<11} {username:<11} password: {password}")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("folder", type=click.Path(file_okay=False))
+def backup(folder: str) -> None:
+    """Copy the database and the attachments into FOLDER (new or empty)."""
+    from bugzot.deploy.backup import BackupError
+    from bugzot.deploy.backup import backup as run
+
+    try:
+        manifest = run(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = sum(manifest["tables"].values())
+    click.echo(f"Backed up {rows} rows and {manifest['attachments']['files']} attachment files "
+               f"to {folder}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def restore(folder: str) -> None:
+    """Load the backup in FOLDER into this empty instance, then check it."""
+    from bugzot.deploy.backup import BackupError
+    from bugzot.deploy.backup import restore as run
+
+    try:
+        manifest = run(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = sum(manifest["tables"].values())
+    click.echo(f"Restored {rows} rows and {manifest['attachments']['files']} attachment files "
+               f"from {folder} (made {manifest['created_at']}); counts and checksums match.")

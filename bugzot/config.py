@@ -4,6 +4,8 @@ Precedence (see ``create_app``): these defaults, then ``instance/config.py``,
 then the ``test_config`` mapping passed to the factory.
 """
 
+from datetime import timedelta
+
 # "production", "development" or "testing". Only development and testing may run
 # without a SECRET_KEY.
 ENV = "production"
@@ -12,7 +14,7 @@ SECRET_KEY = None
 # SQLite in the instance folder is the zero-set-up default; the factory fills the
 # path in when this stays None. PostgreSQL: "postgresql+psycopg2://user:pw@host/db".
 SQLALCHEMY_DATABASE_URI = None
-SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # the factory adds pool_pre_ping=True unless set here
 
 # Public base URL used for every link we email (never the request's Host header).
 BASE_URL = "http://127.0.0.1:5000"
@@ -60,6 +62,11 @@ MAIL_KEEP_DAYS = 30
 # Seconds a webhook endpoint has to answer.
 WEBHOOK_TIMEOUT = 10
 
+# Passwords: at least this many characters, and not common or easy to guess (zxcvbn's
+# score 0-4; see bugzot/services/passwords.py). No composition rules.
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MIN_SCORE = 3
+
 # argon2id cost; tests lower it so the suite stays quick.
 ARGON2_TIME_COST = 3
 ARGON2_MEMORY_COST = 65536  # KiB
@@ -80,6 +87,29 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+# A login session lives at most this long on the server: "keep me logged in" ones
+# REMEMBER_COOKIE_DURATION, the others PERMANENT_SESSION_LIFETIME (Flask's, 31 days).
+REMEMBER_COOKIE_DURATION = timedelta(days=30)
+
+# Reverse proxies in front of BugZot whose X-Forwarded-For/-Proto are believed (0: none,
+# the TCP peer is the client). Set 1 behind one proxy; never more than there are.
+TRUSTED_PROXIES = 0
+
+# Rate limits (Flask-Limiter syntax; "" turns one off) on the POSTs of the account pages,
+# per client address and per account named in the form. Counters are in memory (one
+# process); several processes or Apache servers share them through Redis:
+#   RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+RATELIMIT_STORAGE_URI = "memory://"
+# RATELIMIT_ENABLED = True  # the default, except for TESTING apps (see create_app)
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory, do not fail
+RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After
+RATELIMIT_KEY_PREFIX = "bugzot"
+RATELIMIT_LOGIN = "30 per minute; 300 per hour"  # login, reset form, preferences: per address
+RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # failed logins per account
+RATELIMIT_REGISTER = "10 per hour"  # per address
+RATELIMIT_REGISTER_ACCOUNT = "5 per hour"  # per email address, per username
+RATELIMIT_MAIL = "10 per hour"  # password reset and activation mails, per address
+RATELIMIT_MAIL_ACCOUNT = "3 per hour"  # the same, per account
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # REST API (/rest): lifetime of a login token (GET /rest/login); most bugs one search returns.

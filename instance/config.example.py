@@ -120,3 +120,17 @@ SLOW_REQUEST_MS = 500
 # TRUST_REMOTE_USER = True
 # REMOTE_USER_REALMS = ["EXAMPLE.COM", "EXAMPLE"]  # stripped from alice@EXAMPLE.COM, EXAMPLE\alice
 # REMOTE_USER_EMAIL_DOMAIN = "example.com"  # new SSO accounts without a directory: <user>@example.com
+
+# -- Security --------------------------------------------------------------------------
+# Passwords: minimum length (no composition rules; common and easily guessed ones are
+# refused, see bugzot/services/passwords.py).
+# PASSWORD_MIN_LENGTH = 12
+# Reverse proxies in front of Apache whose X-Forwarded-For is believed (0: none).
+# TRUSTED_PROXIES = 1
+# Rate-limit counters shared by several processes or Apache servers (default: memory).
+# RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+# The limits themselves: RATELIMIT_LOGIN, RATELIMIT_LOGIN_ACCOUNT, RATELIMIT_REGISTER,
+# RATELIMIT_REGISTER_ACCOUNT, RATELIMIT_MAIL, RATELIMIT_MAIL_ACCOUNT (bugzot/config.py).
+# "Keep me logged in" lasts at most this long:
+# from datetime import timedelta
+# REMEMBER_COOKIE_DURATION = timedelta(days=30)

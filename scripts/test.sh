@@ -14,8 +14,9 @@ scripts/setup.sh --dev
 
 # System packages the tests drive for real: Apache httpd (+ headers for mod_wsgi),
 # headless Chromium, a PostgreSQL server in case none is running, and rotatelogs
-# (apache2-utils) and logrotate for the log-rotation tests.
-apt_install apache2 apache2-dev apache2-utils logrotate chromium postgresql
+# (apache2-utils) and logrotate for the log-rotation tests, and Redis (rate limits
+# shared by two servers).
+apt_install apache2 apache2-dev apache2-utils logrotate chromium postgresql redis-server
 
 # Directory and single sign-on tests: OpenLDAP's slapd, a Kerberos KDC with its tools,
 # and mod_auth_gssapi. The tests start their own slapd and KDC on loopback ports, so
@@ -61,6 +62,9 @@ fi
 echo "==> lint-imports (the layers in pyproject.toml) and ruff"
 .venv/bin/lint-imports --no-cache
 .venv/bin/ruff check bugzot tests
+
+echo "==> bandit -r bugzot -ll (each accepted finding carries its reason in a nosec comment)"
+.venv/bin/bandit -r bugzot -ll -q
 
 echo "==> pytest"
 set +e

@@ -1,5 +1,6 @@
 """Login, logout, registration with activation, password reset, and no enumeration."""
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from bugzot.extensions import db
 from bugzot.models import ActivationKey, User, utcnow
+from bugzot.models.sessions import LoginSession
 from tests.conftest import CSRF_RE, PASSWORD, csrf_token, mail_link, post_form
 
 
@@ -84,7 +86,10 @@ def test_session_is_renewed_at_login(client, auth, make_user):
     auth.login("ann")
     with client.session_transaction() as sess:
         assert "planted" not in sess
-        assert sess["_user_id"].startswith(str(db.session.scalar(select(User.id))))
+        token = sess["_user_id"]  # a login session's token, never the user's id
+    login = db.session.scalar(select(LoginSession))
+    assert login.user_id == db.session.scalar(select(User.id))
+    assert login.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
 
 
 def test_disabled_user_is_logged_out(client, auth, make_user):
@@ -234,7 +239,7 @@ def test_registration_answers_identically_for_taken_email_and_username(client, m
     ({"username": "x" * 65}, "Field must be between 2 and 64 characters long."),
     ({"username": "bad name!"}, "Usernames are 2-64 characters"),
     ({"email": "not-an-email"}, "Invalid email address."),
-    ({"password": "short", "confirm": "short"}, "Use 8 to 1024 characters."),
+    ({"password": "short", "confirm": "short"}, "Use at least 12 characters"),
     ({"confirm": "something-else"}, "The passwords differ."),
 ])
 def test_registration_form_errors(client, fields, message):

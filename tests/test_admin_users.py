@@ -89,7 +89,7 @@ def test_admin_creates_user_who_can_log_in(client, admin, auth):
     ({"username": "u" * 65}, "between 2 and 64 characters"),
     ({"username": "bad name!"}, "Usernames are 2-64 characters"),
     ({"real_name": "r" * 129}, "longer than 128 characters"),
-    ({"password": "short"}, "between 8 and"),
+    ({"password": "short"}, "at least 12 characters"),
     ({"role_id": "9999"}, "Not a valid choice"),
 ])
 def test_create_user_errors(client, admin, data, message):

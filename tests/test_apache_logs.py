@@ -19,7 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from test_apache import ROOT, _generate, _running_site, _windows_config_on_linux
+from apache_support import ROOT
+from apache_support import generate as _generate
+from apache_support import running_site as _running_site
+from test_apache import _windows_config_on_linux
 
 pytestmark = pytest.mark.apache
 

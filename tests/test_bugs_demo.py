@@ -10,12 +10,12 @@ from bugzot.seed.demo import seed_demo
 
 
 def test_seed_demo_adds_bugs_once_and_pages_render(app, client, auth):
-    seed_demo("demo-password")
-    seed_demo("demo-password")  # idempotent
+    seed_demo("welcome-to-the-demo")
+    seed_demo("welcome-to-the-demo")  # idempotent
     assert db.session.scalar(select(func.count()).select_from(Bug)) == 7
     assert db.session.scalar(select(func.count()).select_from(Attachment)) == 1
     assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.is_private)) == 1
-    auth.login("reporter", "demo-password")
+    auth.login("reporter", "welcome-to-the-demo")
     home = client.get("/").get_data(as_text=True)
     desktop_row = home.split(">Desktop App</a></td>", 1)[1].split("</tr>", 1)[0]
     assert "<td>3</td>" in desktop_row  # three open Desktop App bugs

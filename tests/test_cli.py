@@ -43,7 +43,7 @@ def test_create_user_with_role(runner):
 @pytest.mark.parametrize("override,message", [
     ({"--role": "Wizard"}, "No role named 'Wizard'"),
     ({"--username": "dup"}, "The username 'dup' is taken."),
-    ({"--password": "short"}, "Use at least 8 characters."),
+    ({"--password": "short"}, "Use at least 12 characters"),
     ({"--email": "nope"}, "Enter a valid email address."),
 ])
 def test_create_user_bad_input_is_a_clear_cli_error(runner, make_user, override, message):
@@ -67,7 +67,7 @@ def test_seed_demo_prints_logins_and_is_idempotent(runner, auth):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0
     assert db.session.scalar(select(db.func.count()).select_from(Product)) == products
-    assert auth.login("supervisor", "demo-password").status_code == 302
+    assert auth.login("supervisor", "welcome-to-the-demo").status_code == 302
 
 
 def test_commands_push_their_own_app_context(live_app_config, tmp_path):

@@ -74,7 +74,7 @@ def test_unexpected_error_is_a_friendly_500_and_logged(live_app, client, login_a
 def test_pages_are_private_no_cache_with_security_headers(client, login_as):
     login_as()
     response = client.get("/")
-    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["Cache-Control"] == "private, no-store"  # logged in: may be private
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 

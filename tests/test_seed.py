@@ -92,7 +92,8 @@ def index_rows(backend: str) -> list[tuple]:
             "SELECT bug_id, public_tsv::text, all_tsv::text, status, is_private, reporter_id, "
             "product_id FROM bug_search ORDER BY bug_id"))]
     return [tuple(r) for r in db.session.execute(sa.text(
-        "SELECT rowid, summary, description, comments, private FROM bug_search ORDER BY rowid"))]
+        "SELECT a.rowid, a.summary, a.description, a.comments, a.private, p.summary, p.description, "
+        "p.comments FROM bug_search_all a JOIN bug_search p ON p.rowid = a.rowid ORDER BY a.rowid"))]
 
 
 @pytest.mark.parametrize("rebuild", [True, False])

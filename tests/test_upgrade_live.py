@@ -20,8 +20,11 @@ import time
 import psutil
 import pytest
 import sqlalchemy as sa
+from apache_support import PASSWORD, ROOT
+from apache_support import generate as _generate
+from apache_support import running_site as _running_site
+from apache_support import seed as _seed
 from databases import DEFAULT_PG_ADMIN_URL
-from test_apache import PASSWORD, ROOT, _generate, _running_site, _seed
 
 pytestmark = pytest.mark.apache
 

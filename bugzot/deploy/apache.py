@@ -381,7 +381,7 @@ def render(settings: Settings) -> str:
     """The configuration text for ``settings``."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      autoescape=False)
+                      autoescape=False)  # nosec B701 - Apache config text, not HTML
     env.filters["q"] = lambda value: f'"{value}"'
     template = env.get_template("bugzot.conf.j2")
     return template.render(s=settings, group=PROCESS_GROUP)

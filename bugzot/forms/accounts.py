@@ -6,10 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from bugzot.services.passwords import MAX_LENGTH, MIN_LENGTH
+from bugzot.services.passwords import MAX_LENGTH
 
-_password_len = Length(min=MIN_LENGTH, max=MAX_LENGTH,
-                       message=f"Use {MIN_LENGTH} to {MAX_LENGTH} characters.")
+# The minimum length and the rest of the policy are the service's (configurable).
+_password_len = Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")
 
 
 class LoginForm(FlaskForm):
@@ -56,3 +56,7 @@ class EmailChangeForm(FlaskForm):
     email = EmailField("New email", validators=[DataRequired(), Length(max=254),
                                                 Email(check_deliverability=False)])
     password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class SessionEndForm(FlaskForm):
+    """Just the CSRF token: log out one session, or all of them."""

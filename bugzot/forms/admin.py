@@ -24,8 +24,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from bugzot import permissions
 from bugzot.forms.fields import UserField
+from bugzot.security.inputs import bounded_int
 from bugzot.services.catalogue import DESCRIPTION_MAX, NAME_MAX, SORTKEY_RANGE
-from bugzot.services.passwords import MAX_LENGTH, MIN_LENGTH
+from bugzot.services.passwords import MAX_LENGTH
 
 _name = [DataRequired("This field is required."), Length(max=NAME_MAX)]
 _description = [Optional(), Length(max=DESCRIPTION_MAX)]
@@ -47,7 +48,7 @@ class ClassificationForm(FlaskForm):
 class ProductForm(FlaskForm):
     name = StringField("Name", validators=_name)
     description = TextAreaField("Description", validators=_description)
-    classification_id = SelectField("Classification", coerce=int,
+    classification_id = SelectField("Classification", coerce=bounded_int,
                                     validators=[InputRequired("Choose a classification.")])
     is_active = BooleanField("Active (bugs can be filed)", default=True)
     allows_unconfirmed = BooleanField("New bugs may start as UNCONFIRMED")
@@ -74,7 +75,7 @@ class MilestoneForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     real_name = StringField("Real name", validators=[Length(max=128)])
-    role_id = SelectField("Role", coerce=int, validators=[InputRequired("Choose a role.")])
+    role_id = SelectField("Role", coerce=bounded_int, validators=[InputRequired("Choose a role.")])
     is_active = BooleanField("Active (may log in)")
 
 
@@ -84,8 +85,8 @@ class UserCreateForm(FlaskForm):
                                             Email(check_deliverability=False)])
     real_name = StringField("Real name", validators=[Length(max=128)])
     password = PasswordField("Initial password",
-                             validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
-    role_id = SelectField("Role", coerce=int, validators=[InputRequired("Choose a role.")])
+                             validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    role_id = SelectField("Role", coerce=bounded_int, validators=[InputRequired("Choose a role.")])
     is_active = BooleanField("Active (may log in at once)", default=True)
 
 
@@ -107,7 +108,7 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search", validators=[Optional(), Length(max=254)])
-    role_id = SelectField("Role", coerce=int, default=0)
+    role_id = SelectField("Role", coerce=bounded_int, default=0)
     status = SelectField("Status", default="all",
                          choices=[SelectChoice("all", "Any status"), SelectChoice("active", "Active"),
                                   SelectChoice("disabled", "Disabled")])

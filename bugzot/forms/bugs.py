@@ -21,12 +21,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from bugzot import workflow
 from bugzot.fields import EDITABLE, MAX_COMMENT
 from bugzot.forms.fields import BugIdField, BugIdsField, UserField, UserListField
+from bugzot.security.inputs import ID_RANGE
 from bugzot.services.commands import BugEdit, NewBug, NewComment, SetEdit, Upload
 
 
@@ -86,7 +87,7 @@ class BugEditForm(FlaskForm):
     ``posted_values`` returns only what was.
     """
 
-    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(*ID_RANGE)])
     product = SelectField("Product", validate_choice=False)
     component = SelectField("Component", validate_choice=False)
     version = SelectField("Version", validate_choice=False)

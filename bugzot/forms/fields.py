@@ -58,7 +58,11 @@ class UserListField(StringField):
 
 
 def _bug_number(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_BUG_ID else None
+    # ASCII digits only ("²" is a digit to isdigit(), not to int()), and few enough of them
+    # for int() (which refuses 4300 digits and more).
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text) if 0 < int(text) <= MAX_BUG_ID else None
 
 
 class BugIdsField(StringField):

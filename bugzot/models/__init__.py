@@ -12,6 +12,7 @@ from bugzot.models.notifications import (
 )
 from bugzot.models.products import Classification, Component, Milestone, Product, Version
 from bugzot.models.search import SavedSearch  # noqa: F401
+from bugzot.models.sessions import LoginSession  # noqa: F401
 from bugzot.models.users import ActivationKey, Role, RolePermission, User
 
 __all__ = [

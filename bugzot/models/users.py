@@ -80,14 +80,33 @@ class User(UserMixin, db.Model):
     # Who vouches for the login: BugZot's own password ("local"), the company
     # directory ("directory", services/directory.py) or Apache's single sign-on ("sso").
     account_source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    # Set when an admin disables the account (or creates it disabled); cleared when one
+    # enables it. An inactive account without it is waiting for its activation link.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Loaded on access (a few roles, found in the identity map after the first);
     # the logged-in user's comes with it (views.accounts.load_user).
     role: Mapped[Role] = relationship()
 
+    # The login session this object was loaded with or started (services.sessions);
+    # not columns.
+    login_token = None
+    login_session = None
+    login_replaced = False
+
     def get_id(self) -> str:
-        """Flask-Login's session identifier: the id plus the session version."""
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login's session identifier: the token of this user's login session."""
+        if self.login_token is None:
+            raise RuntimeError("Start a login session first: bugzot.security.logins.log_in(user).")
+        return self.login_token
+
+    def __eq__(self, other: object) -> bool:
+        """The same account (Flask-Login's mixin compares ``get_id()``, a session token)."""
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = UserMixin.__hash__  # object's: one object per account in a session
 
     @property
     def display_name(self) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bugzot.search.params import SearchError
+from bugzot.security.inputs import check_cursor
 
 
 def encode_cursor(value: Any, bug_id: int) -> str:
@@ -30,8 +31,7 @@ def decode_cursor(cursor: str, kind: type) -> tuple[Any, int]:
             value = float(value)
         elif not isinstance(value, kind) or isinstance(value, bool):
             raise ValueError("wrong type")
-        if not isinstance(bug_id, int) or isinstance(bug_id, bool):
-            raise ValueError("wrong id")
+        check_cursor(value, bug_id)  # what the databases can compare: in range, no NUL
     except (ValueError, TypeError, json.JSONDecodeError):
         raise SearchError("The page cursor is not valid for this sort order; "
                           "start again from the first page.", "after") from None

@@ -6,8 +6,11 @@ migration 0003), one entry per bug:
 * PostgreSQL: ``public_tsv`` (summary weight A, description B, public comments D)
   and ``all_tsv`` (the same plus private comments; NULL when there are none),
   each with a GIN index; ranked with ``ts_rank``.
-* SQLite: an FTS5 table (rowid = bug id) with the columns summary, description,
-  comments and private; ranked with ``bm25``.
+* SQLite: two FTS5 tables (rowid = bug id; migration 0011): ``bug_search`` with
+  the public text (summary, description, comments) and ``bug_search_all`` with the
+  same plus the private comments; ranked with ``bm25``. bm25 normalises over the
+  whole row and counts a word's frequency over the whole table, so private text
+  must not be in the table a non-insider is ranked on at all.
 
 On PostgreSQL the index row also holds copies of the bug's filter columns (status,
 is_private, reporter_id, product_id; migration 0004): ``on_index`` rewrites a
@@ -40,11 +43,11 @@ _PG = sa.table("bug_search", sa.column("bug_id", sa.Integer),
                sa.column("status", sa.String), sa.column("is_private", sa.Boolean),
                sa.column("reporter_id", sa.Integer), sa.column("product_id", sa.Integer))
 _FILTER_COLUMNS = frozenset(("status", "is_private", "reporter_id", "product_id"))
-_SQLITE = sa.table("bug_search", sa.column("rowid", sa.Integer))
-_SQLITE_PUBLIC = "{summary description comments}"
-# bm25 column weights: summary, description, comments, private.
-_SQLITE_WEIGHTS_ALL = (10.0, 4.0, 1.0, 1.0)
-_SQLITE_WEIGHTS_PUBLIC = (10.0, 4.0, 1.0, 0.0)
+# (FTS5 table, bm25 column weights) for those who do and do not see private comments.
+_SQLITE_ALL = (sa.table("bug_search_all", sa.column("rowid", sa.Integer)),
+               (10.0, 4.0, 1.0, 1.0))  # summary, description, comments, private
+_SQLITE_PUBLIC = (sa.table("bug_search", sa.column("rowid", sa.Integer)),
+                  (10.0, 4.0, 1.0))  # summary, description, comments
 
 
 @dataclass(frozen=True)
@@ -113,13 +116,9 @@ def _postgres(words: tuple[str, ...], private: bool) -> sa.Select:
 
 def _sqlite(words: tuple[str, ...], private: bool) -> sa.Select:
     # Each word becomes a quoted FTS5 string, so no user input is FTS5 syntax.
-    phrases = ['"' + word.replace('"', '""') + '"' for word in words]
-    if private:
-        expression, weights = " AND ".join(phrases), _SQLITE_WEIGHTS_ALL
-    else:
-        expression = " AND ".join(f"{_SQLITE_PUBLIC} : {p}" for p in phrases)
-        weights = _SQLITE_WEIGHTS_PUBLIC
-    table = sa.literal_column("bug_search")
+    expression = " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+    fts_table, weights = _SQLITE_ALL if private else _SQLITE_PUBLIC
+    table = sa.literal_column(fts_table.name)
     rank = -sa.func.bm25(table, *[sa.literal_column(repr(w)) for w in weights])
-    return (sa.select(_SQLITE.c.rowid.label("bug_id"), sa.cast(rank, sa.Float).label("rank"))
+    return (sa.select(fts_table.c.rowid.label("bug_id"), sa.cast(rank, sa.Float).label("rank"))
             .where(table.op("MATCH")(expression)))

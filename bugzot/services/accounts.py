@@ -2,7 +2,9 @@
 
 Answers that reach an anonymous visitor never reveal whether an account exists:
 registration, resend and reset behave the same for known and unknown addresses,
-and the mail (not the page) tells the owner what happened.
+and the mail (not the page) tells the owner what happened. They also cost the same:
+registration hashes the password on every path, and reset and resend make a key on
+every path (timing must not tell either).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from bugzot import permissions
 from bugzot.exceptions import Forbidden, ServiceError
 from bugzot.extensions import db
 from bugzot.models import ActivationKey, Role, User, utcnow
-from bugzot.services import external, unit_of_work
+from bugzot.services import external, sessions, unit_of_work
+from bugzot.services.account_state import account_disabled, account_enabled, is_disabled
 from bugzot.services.identity import EMAIL_RE, USERNAME_RE
 from bugzot.services.outbox import link, queue_mail
 from bugzot.services.passwords import hash_password, needs_rehash, password_problem, verify_password
@@ -62,7 +65,7 @@ def create_user(
     permissions.check(acting, permissions.ADMIN_USERS, "You may not create accounts.")
     username, email, real_name = username.strip().lower(), email.strip().lower(), real_name.strip()
     _check_new_identity(username, email)
-    problem = password_problem(password)
+    problem = password_problem(password, username, email, real_name)
     if problem:
         raise ServiceError(problem, "password")
     if len(real_name) > 128:
@@ -76,7 +79,8 @@ def create_user(
     try:
         with unit_of_work():
             user = User(username=username, email=email, password_hash=hash_password(password),
-                        real_name=real_name, role=role, is_active=active)
+                        real_name=real_name, role=role, is_active=active,
+                        disabled_at=None if active else utcnow())  # created disabled
             db.session.add(user)
     except IntegrityError as exc:
         raise ServiceError("That username or email address was just taken; try another.",
@@ -92,9 +96,10 @@ def register(username: str, email: str, password: str, real_name: str = "") -> N
     """
     username, email = username.strip().lower(), email.strip().lower()
     _check_new_identity(username, email)
-    problem = password_problem(password)
+    problem = password_problem(password, username, email, real_name)
     if problem:
         raise ServiceError(problem, "password")
+    password_hash = hash_password(password)  # on every path: the ~200 ms must not tell
     site = current_app.config["BASE_URL"]
     owner = db.session.scalar(select(User).where(User.email == email))
     if owner is not None:
@@ -114,7 +119,7 @@ def register(username: str, email: str, password: str, real_name: str = "") -> N
         return
     role = role_by_name(permissions.DEFAULT_ROLE)
     with unit_of_work():
-        user = User(username=username, email=email, password_hash=hash_password(password),
+        user = User(username=username, email=email, password_hash=password_hash,
                     real_name=real_name.strip()[:128], role=role, is_active=False)
         db.session.add(user)
         key = _new_key(user, ActivationKey.KIND_ACTIVATE, current_app.config["ACTIVATION_KEY_HOURS"])
@@ -132,19 +137,27 @@ def _mail_activation(user: User, key: str) -> None:
 
 
 def resend_activation(login: str) -> None:
-    """Mail a fresh activation link to an inactive account; silent for anything else."""
+    """Mail a fresh activation link to an account waiting for activation; silent for
+    anything else (unknown, active, or disabled by an admin)."""
     user = find_by_login(login)
-    if user is None or user.is_active or user.last_login_at is not None:
-        return  # unknown, already active, or disabled by an admin: nothing to send
+    waiting = (user is not None and not user.is_active and not is_disabled(user)
+               and user.last_login_at is None)
     with unit_of_work():
-        key = _new_key(user, ActivationKey.KIND_ACTIVATE, current_app.config["ACTIVATION_KEY_HOURS"])
-        _mail_activation(user, key)
+        # The same work whether or not there is an account to mail (timing tells nothing).
+        key = _new_key(user if waiting else None, ActivationKey.KIND_ACTIVATE,
+                       current_app.config["ACTIVATION_KEY_HOURS"])
+        if waiting:
+            _mail_activation(user, key)
 
 
 def activate(key: str) -> User:
-    """Activate the account the key belongs to; the key is then spent."""
+    """Activate the account the key belongs to; the key is then spent. An account an
+    admin disabled stays disabled."""
     with unit_of_work():
         record = _take_key(key, ActivationKey.KIND_ACTIVATE)
+        if is_disabled(record.user):
+            raise ServiceError("This account was disabled by an administrator; ask them to "
+                               "enable it.", "key")
         record.user.is_active = True
     return record.user
 
@@ -154,17 +167,20 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _new_key(user: User, kind: str, hours: float, new_email: str | None = None) -> str:
-    """Add a key row for ``user`` (inside the caller's unit of work); return the secret."""
+def _new_key(user: User | None, kind: str, hours: float, new_email: str | None = None) -> str:
+    """Add a key row for ``user`` (inside the caller's unit of work); return the secret.
+    With no user (an unknown or ineligible account), the same work without the rows."""
     # Older unused keys of the same kind stop working: only the newest link counts.
     for old in db.session.scalars(
-        select(ActivationKey).where(ActivationKey.user_id == user.id, ActivationKey.kind == kind,
-                                    ActivationKey.used_at.is_(None))
+        select(ActivationKey).where(ActivationKey.user_id == (user.id if user else -1),
+                                    ActivationKey.kind == kind, ActivationKey.used_at.is_(None))
     ):
         old.used_at = utcnow()
     key = secrets.token_urlsafe(32)
-    db.session.add(ActivationKey(user=user, kind=kind, key_hash=_hash_key(key), new_email=new_email,
-                                 expires_at=utcnow() + timedelta(hours=hours)))
+    record = ActivationKey(user=user, kind=kind, key_hash=_hash_key(key), new_email=new_email,
+                           expires_at=utcnow() + timedelta(hours=hours))
+    if user is not None:
+        db.session.add(record)
     return key
 
 
@@ -221,37 +237,38 @@ def _local_login(user: User, password: str) -> User | None:
 def request_password_reset(login: str) -> None:
     """Mail a reset link to an active account; silent for unknown ones."""
     user = find_by_login(login)
-    if user is None or not user.is_active:
-        return
-    if user.account_source != "local":
-        with unit_of_work():
+    eligible = user is not None and user.is_active and user.account_source == "local"
+    hours = current_app.config["RESET_KEY_HOURS"]
+    with unit_of_work():
+        # A key is made on every path, written and mailed only for a real local account.
+        key = _new_key(user if eligible else None, ActivationKey.KIND_RESET, hours)
+        if user is not None and user.is_active and user.account_source != "local":
             queue_mail(user.email, "BugZot: your password is your company account's",
                        f"Somebody asked to reset the password of the BugZot account {user.username!r}.\n"
                        "You log in to BugZot with your company (directory) account, so BugZot has no\n"
                        "password of its own to reset: change it the way your company changes "
                        "passwords.\n")
-        return
-    hours = current_app.config["RESET_KEY_HOURS"]
-    with unit_of_work():
-        key = _new_key(user, ActivationKey.KIND_RESET, hours)
-        queue_mail(user.email, "BugZot: reset your password",
-                   f"Hello {user.display_name},\n\nsomebody asked to reset the password of the BugZot "
-                   f"account {user.username!r}. Open this link within {hours:g} hours to choose a "
-                   "new one:\n\n"
-                   f"{link(url_for('accounts.reset_password', key=key))}\n\n"
-                   "If it was not you, ignore this message; your password stays as it is.\n")
+        if eligible:
+            queue_mail(user.email, "BugZot: reset your password",
+                       f"Hello {user.display_name},\n\nsomebody asked to reset the password of the "
+                       f"BugZot account {user.username!r}. Open this link within {hours:g} hours to "
+                       "choose a new one:\n\n"
+                       f"{link(url_for('accounts.reset_password', key=key))}\n\n"
+                       "If it was not you, ignore this message; your password stays as it is.\n")
 
 
 def reset_password(key: str, new_password: str) -> User:
     """Set a new password with a reset key; logs out every other session."""
-    problem = password_problem(new_password)
+    record = find_key(key, ActivationKey.KIND_RESET)
+    owner = record.user if record is not None else None
+    problem = password_problem(new_password, *((owner.username, owner.email) if owner else ()))
     if problem:
         raise ServiceError(problem, "password")
     with unit_of_work():
         record = _take_key(key, ActivationKey.KIND_RESET)
         user = record.user
         user.password_hash = hash_password(new_password)
-        user.session_version += 1
+        sessions.end_all(user)
     return user
 
 
@@ -270,12 +287,12 @@ def change_password(user: User, current: str, new: str) -> None:
     _local_only(user, "current_password")
     if not verify_password(user.password_hash, current):
         raise ServiceError("The current password is wrong.", "current_password")
-    problem = password_problem(new)
+    problem = password_problem(new, user.username, user.email, user.real_name)
     if problem:
         raise ServiceError(problem, "new_password")
     with unit_of_work():
         user.password_hash = hash_password(new)
-        user.session_version += 1
+        sessions.end_all(user)
 
 
 def _local_only(user: User, field: str) -> None:
@@ -343,7 +360,9 @@ def admin_update_user(acting: Any, user: User, *, role: Role, is_active: bool,
         raise ServiceError("Real names are at most 128 characters.", "real_name")
     with unit_of_work():
         if user.is_active and not is_active:
-            user.session_version += 1  # disabling logs the user out everywhere
+            account_disabled(user)  # logs out everywhere, spends its emailed keys
+        elif is_active and not user.is_active:
+            account_enabled(user)
         user.role = role
         user.is_active = is_active
         user.real_name = real_name.strip()

@@ -72,10 +72,11 @@ def sniff_content_type(head: bytes, is_patch: bool = False) -> str:
 
 
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:
-    """A display/download name: no directories, no control characters or quotes."""
+    """A display/download name: no directories, no control characters or quotes, and no
+    bidirectional controls (``invoice\u202egpj.exe`` would read "invoiceexe.jpg")."""
     name = re.split(r"[\\/]", name or "")[-1]
-    name = re.sub(r'[\x00-\x1f\x7f"]', "", name).strip(" .")
-    return name[:255] or fallback
+    name = re.sub(r'[\x00-\x1f\x7f"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]', "", name)
+    return name.strip(" .")[:255] or fallback
 
 
 def storage_path(sha256: str) -> str:

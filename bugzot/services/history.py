@@ -87,11 +87,17 @@ class History:
     def comment(self, bug: Bug, body: str, private: bool, *, number: int | None = None,
                 attachment: Attachment | None = None) -> Comment:
         """Append a comment with the next number."""
+        revision = self.revision(bug)
         if number is None:
+            # The revision bump first: its UPDATE (checking the old revision) locks the bug's
+            # row, so two saves racing on one bug cannot both read the same highest number
+            # (a duplicate key or a deadlock, a 500, under load); the later one waits, then
+            # is a mid-air collision.
+            db.session.flush()
             number = db.session.scalar(select(func.coalesce(func.max(Comment.number), -1))
                                        .where(Comment.bug_id == bug.id)) + 1
         comment = Comment(bug_id=bug.id, number=number, author_id=self.actor.id, body=body,
-                          is_private=private, revision=self.revision(bug), created_at=self.now,
+                          is_private=private, revision=revision, created_at=self.now,
                           attachment_id=attachment.id if attachment is not None else None)
         db.session.add(comment)
         db.session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from bugzot.exceptions import ServiceError
 from bugzot.extensions import login_manager
@@ -18,10 +18,11 @@ from bugzot.forms.accounts import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
+    SessionEndForm,
 )
 from bugzot.models import ActivationKey
-from bugzot.services import accounts, external, sso
-from bugzot.services.read import users as users_read
+from bugzot.security import logins
+from bugzot.services import accounts, external, sessions, sso
 
 bp = Blueprint("accounts", __name__)
 
@@ -55,8 +56,7 @@ def login():
             form.form_errors.append(exc.message)
             return render_template("accounts/login.html", form=form), exc.status
         if user is not None:
-            session.clear()  # renew the session: nothing from before login survives
-            login_user(user, remember=form.remember.data)
+            logins.log_in(user, remember=form.remember.data)  # a new session, server-side
             flash(f"Welcome, {user.display_name}.", "success")
             return redirect(safe_next(form.next.data) or url_for("main.home"))
         form.form_errors.append(LOGIN_FAILED)
@@ -67,8 +67,7 @@ def login():
 def logout():
     """End the session (POST with CSRF, so a link elsewhere cannot log you out)."""
     signed_on = session.get(SSO_SESSION)
-    logout_user()
-    session.clear()
+    logins.log_out()
     if signed_on:
         # The browser would sign in again at once; it waits until asked to.
         session[SSO_PAUSED] = True
@@ -111,8 +110,7 @@ def _sign_on(remote: str) -> ServiceError | None:
         user = external.sso_login(username)
     except ServiceError as exc:
         return exc
-    session.clear()
-    login_user(user)
+    logins.log_in(user)  # a new server-side session (it clears the old one)
     session[SSO_SESSION] = True
     return None
 
@@ -198,8 +196,7 @@ def reset_password(key: str):
         except ServiceError as exc:
             apply_error(form, exc)
         else:
-            logout_user()
-            session.clear()
+            logins.log_out()
             flash("Your password was changed. Please log in.", "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
@@ -225,8 +222,8 @@ def prefs():
                 elif form is password:
                     accounts.change_password(current_user, form.current_password.data,
                                              form.new_password.data)
-                    # Keep this session valid under the new session version.
-                    login_user(current_user._get_current_object())
+                    # Every session ended; this browser gets a new one.
+                    logins.keep_logged_in(current_user._get_current_object())
                     flash("Your password was changed; other sessions were logged out.", "success")
                 else:
                     accounts.request_email_change(current_user, form.email.data, form.password.data)
@@ -235,7 +232,36 @@ def prefs():
                 return redirect(url_for("accounts.prefs"))
             except ServiceError as exc:
                 apply_error(form, exc)
-    return render_template("accounts/prefs.html", profile=profile, password=password, email=email)
+    return render_template("accounts/prefs.html", profile=profile, password=password, email=email,
+                           sessions=sessions.live_sessions(current_user))
+
+
+@bp.post("/prefs/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """Log out one of the user's browsers (its cookies, remember-me too, stop working)."""
+    if not SessionEndForm().validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    if session_id == current_user.login_session.id:
+        return logout()
+    try:
+        sessions.end_one(current_user, session_id)
+    except ServiceError as exc:
+        abort(exc.status, exc.message)
+    flash("That session was logged out.", "success")
+    return redirect(url_for("accounts.prefs"))
+
+
+@bp.post("/prefs/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """Log out everywhere: every browser of this user, this one included."""
+    if not SessionEndForm().validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    sessions.log_out_everywhere(current_user)
+    logins.log_out()
+    flash("You are logged out everywhere.", "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.get("/prefs/email/<key>")
@@ -251,11 +277,5 @@ def confirm_email(key: str):
 
 @login_manager.user_loader
 def load_user(session_id: str):
-    """Flask-Login: the active user of a session id "<id>:<session_version>"."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = users_read.logged_in_user(int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
-    return user
+    """Flask-Login: the user of a session token (``bugzot.security.logins``)."""
+    return logins.load_user(session_id)
