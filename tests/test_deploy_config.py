@@ -366,12 +366,6 @@ def _documented_flags(text: str, command: str) -> set[str]:
     return set(re.findall(r"`(--?[a-z][a-z-]*)", table))
 
 
-def _without_pending(text: str) -> str:
-    """The doc without its sections marked ``<!-- pending: ... -->`` (their commands do not
-    exist yet: issue 14's backups)."""
-    return re.sub(r"<!-- pending:.*?(?=\n## )", "", text, flags=re.S)
-
-
 @pytest.mark.parametrize(("doc", "command"), [
     (doc, command) for doc in ("DEPLOY-LINUX.md", "DEPLOY-WINDOWS.md")
     for command in ("apache-config", "upgrade")] + [("DEPLOY-LINUX.md", "send-mail")])
@@ -388,24 +382,25 @@ def test_deployment_docs_list_exactly_the_commands_options(doc, command):
 
 @pytest.mark.parametrize("doc", ["DEPLOY-LINUX.md", "DEPLOY-WINDOWS.md"])
 def test_every_documented_command_and_option_exists(doc):
-    """Each `flask --app bugzot NAME ...` in the guide (outside the pending sections) is a
-    command of the CLI, and each --option written after it is one of that command's."""
+    """Each `flask --app bugzot NAME ...` in the guide is a command of the CLI, and each
+    --option written after it is one of that command's."""
     app = create_app({"TESTING": True})
-    text = _without_pending((ROOT / "docs" / doc).read_text())
+    text = (ROOT / "docs" / doc).read_text()
     text = re.sub(r"\s*(\\|`)\n\s*", " ", text)  # join continued shell/PowerShell lines
     uses = re.findall(r"flask(?:\.exe)? --app bugzot ([a-z][a-z-]*)([^\n`|]*)", text)
     # A scheduled task's -Argument and a service wrapper's <arguments> name the command
     # apart from flask.exe.
     uses += re.findall(r"(?:-Argument \"|<arguments>)--app bugzot ([a-z][a-z-]*)([^\n\"<]*)", text)
     assert len(uses) >= 8
-    assert {"send-mail", "send-test-mail"} <= {name for name, _ in uses}
+    assert {"send-mail", "send-test-mail", "backup", "restore", "upgrade"} <= {
+        name for name, _ in uses}
     for name, rest in uses:
         command = app.cli.get_command(None, name)
         assert command is not None, f"{doc}: `flask --app bugzot {name}` is not a command"
         known = {flag for param in command.params for flag in (*param.opts, *param.secondary_opts)}
         for flag in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
             assert flag in known, f"{doc}: `{name} ... {flag}` is not an option of {name}"
-    assert "<mail worker command>" not in text  # the pending placeholders stay in their sections
+    assert "<mail worker command>" not in text and "<!-- pending" not in text
 
 
 def test_windows_golden_config_is_valid_apache_syntax(certificate, tmp_path):
