@@ -329,3 +329,13 @@ edit = factories.edit
 users_named = factories.users_named
 cc_of = factories.cc_of
 other_session = factories.other_session
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n N --dist loadgroup``): a module's tests stay on one worker
+    (its module-scoped data set is built once), and every test that runs Apache runs on
+    the same worker, one after the other (touching a checkout's conf.wsgi restarts every
+    daemon serving it)."""
+    for item in items:
+        group = "apache" if item.get_closest_marker("apache") else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))

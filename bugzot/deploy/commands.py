@@ -200,8 +200,10 @@ def create_db_roles(admin_url, database, owner, app_role, owner_password, app_pa
 def upgrade_command(dry_run: bool, reload: bool, service: str, apache_root: str) -> None:
     """Migrate the database to this code's schema, report the revisions, then reload (Linux).
 
-    Run it after installing the new code and packages. On Windows it refuses while any
-    process (the Apache service, a scheduled task) has BugZot loaded, and names them.
+    Linux: run it from the new release, checked out beside the served one, with
+    --no-reload; then put the new release in place and touch wsgi/conf.wsgi. Windows:
+    stop the service first; it refuses while any process (the Apache service, a
+    scheduled task) has BugZot loaded, and names them.
     See docs/DEPLOY-LINUX.md and docs/DEPLOY-WINDOWS.md, "Upgrades".
     """
     from flask import current_app

@@ -1,10 +1,11 @@
 """``flask upgrade``: migrate the database to this code's schema and say what changed.
 
-An upgrade is: new code and packages (``git pull``, ``pip install``), then this.
-
-- Linux (mod_wsgi daemon mode): the old daemon processes keep serving while the
-  migrations run; afterwards ``wsgi/conf.wsgi`` is touched and the daemons restart on
-  their next request with the new code. BugZot's migrations only add (tables,
+- Linux (mod_wsgi daemon mode): the new release is checked out *beside* the served one
+  and this runs from there (``--no-reload``): the old daemon processes keep serving the
+  old files while the migrations run; then the new release is put in place and
+  ``wsgi/conf.wsgi`` touched, and the daemons restart on their next request with the new
+  code (docs/DEPLOY-LINUX.md, "Upgrades"). Pulling the new files into the served folder
+  first would let the old daemons load new templates, or restart onto the old schema. BugZot's migrations only add (tables,
   columns, indexes), so the old code keeps working on the new schema meanwhile.
 - Windows: Apache runs BugZot inside ``httpd.exe``, which keeps ``mod_wsgi.pyd`` and
   every other extension module of the virtualenv loaded, and pip cannot replace a
