@@ -5,8 +5,9 @@
   old files while the migrations run; then the new release is put in place and
   ``wsgi/conf.wsgi`` touched, and the daemons restart on their next request with the new
   code (docs/DEPLOY-LINUX.md, "Upgrades"). Pulling the new files into the served folder
-  first would let the old daemons load new templates, or restart onto the old schema. BugZot's migrations only add (tables,
-  columns, indexes), so the old code keeps working on the new schema meanwhile.
+  first would let the old daemons load new templates, or restart onto the old schema.
+  BugZot's migrations only add (tables, columns, indexes), so the old code keeps working
+  on the new schema meanwhile.
 - Windows: Apache runs BugZot inside ``httpd.exe``, which keeps ``mod_wsgi.pyd`` and
   every other extension module of the virtualenv loaded, and pip cannot replace a
   loaded file; nor can the old code be told to reload. So the upgrade refuses while
