@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, request, url_for
 from sqlalchemy import inspect as sa_inspect
 
-from bugzot import permissions
+from bugzot import permissions, timefmt
 
 YEAR = 365 * 24 * 3600
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
@@ -26,6 +26,8 @@ def register_hooks(app: Flask) -> None:
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["can"] = permissions.can
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["when"] = timefmt.when
+    app.jinja_env.globals["exact_time"] = timefmt.exact
     # Fingerprinted static URLs (?v=<hash>) are immutable; plain ones revalidate.
     app.get_send_file_max_age = lambda filename: YEAR if request.args.get("v") else 0  # type: ignore[method-assign]
 

@@ -83,6 +83,9 @@ class User(UserMixin, db.Model):
     # Set when an admin disables the account (or creates it disabled); cleared when one
     # enables it. An inactive account without it is waiting for its activation link.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Browser preferences (bugzot.timefmt, the list's column chooser): "" = not chosen.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    list_columns: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     # Loaded on access (a few roles, found in the identity map after the first);
     # the logged-in user's comes with it (views.accounts.load_user).

@@ -1,0 +1,81 @@
+"""Times as people read them: "3 hours ago", with the exact time in the viewer's zone.
+
+The zone is the user's preference (``users.time_zone``); until they choose one, the
+zone their browser reports (the ``tz`` cookie, set by ``static/js/timezone.js``); else
+UTC. Templates call ``when(dt)``, which renders a ``<time>`` element whose text is the
+relative time and whose ``title`` (shown on hover) is the exact local time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import request
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+COOKIE = "tz"
+_UNITS = ((365 * 86400, "year"), (30 * 86400, "month"), (7 * 86400, "week"),
+          (86400, "day"), (3600, "hour"), (60, "minute"))
+
+
+def zone_or_none(name: str) -> ZoneInfo | None:
+    """The zone called ``name`` (an IANA name), or None when there is no such zone."""
+    if not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def zone_names() -> list[str]:
+    """Every IANA zone name, sorted (the preference's choices)."""
+    return sorted(available_timezones())
+
+
+def viewer_zone() -> ZoneInfo:
+    """The zone this request's times are shown in (memoized per request)."""
+    zone = request.environ.get("bugzot.viewer_zone")
+    if zone is None:
+        chosen = current_user.time_zone if current_user.is_authenticated else ""
+        zone = zone_or_none(chosen) or zone_or_none(request.cookies.get(COOKIE, "")) \
+            or ZoneInfo("UTC")
+        request.environ["bugzot.viewer_zone"] = zone
+    return zone
+
+
+def relative(dt: datetime, now: datetime | None = None) -> str:
+    """``dt`` relative to ``now``: "just now", "5 minutes ago", "in 2 days"."""
+    now = now or datetime.now(UTC)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    seconds = int((now - dt).total_seconds())
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds < 45:
+        return "just now"
+    for size, unit in _UNITS:
+        if seconds >= size:
+            count = max(1, round(seconds / size)) if size >= 86400 else seconds // size
+            text = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"in {text}" if future else f"{text} ago"
+    return "in 1 minute" if future else "1 minute ago"
+
+
+def exact(dt: datetime) -> str:
+    """``dt`` in the viewer's zone: "2026-12-01 12:30 CET"."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(viewer_zone()).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def when(dt: datetime | None) -> Markup:
+    """A ``<time>`` element: relative text, exact local time on hover."""
+    if dt is None:
+        return Markup("")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    stamp = exact(dt)
+    return Markup('<time datetime="{0}" title="{1}">{2}</time>').format(
+        dt.astimezone(UTC).isoformat(timespec="seconds"), escape(stamp), relative(dt))
