@@ -26,6 +26,11 @@ if ! dpkg-query -W -f='${Status}' slapd 2>/dev/null | grep -q "install ok instal
 fi
 apt_install slapd ldap-utils krb5-kdc krb5-admin-server krb5-user libapache2-mod-auth-gssapi curl
 
+# axe-core (npm; package-lock.json pins it), which the browser tests inject into every
+# page they check (tests/browser_support.py).
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+npm ci --no-audit --no-fund --loglevel=error
+
 # Apache + mod_wsgi set-up, including read access for www-data to the Python home.
 scripts/install-apache.sh
 

@@ -201,22 +201,42 @@ def live_server(live_app):
         thread.join(timeout=10)
 
 
-@pytest.fixture
-def browser_page():
-    """A page of Debian's headless Chromium driven by Playwright, with the console
-    errors and page errors it reports (``problems``)."""
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless Chromium driven by Playwright, started once per test module
+    (each test gets its own browser contexts: cookies and storage are not shared). Not
+    once per session: Playwright's sync API keeps an event loop in this thread while it
+    runs, which later modules' asyncio code would trip over."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        problems: list[str] = []
-        # HTTP errors (400 form answers) are logged too: not problems here
-        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error"
-                and not msg.text.startswith("Failed to load resource") else None)
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
-        yield page, problems
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def tabs(chromium):
+    """Factory: ``tabs("phone")`` -> a ``browser_support.Tab`` (its own context) at 390 px,
+    ``tabs("laptop")`` at 1366 px; ``tab.audit(name)`` runs every page's checks."""
+    from browser_support import Tab
+
+    opened: list[Tab] = []
+
+    def open_tab(device: str = "laptop") -> Tab:
+        opened.append(Tab(chromium, device))
+        return opened[-1]
+
+    yield open_tab
+    for tab in opened:
+        tab.close()
+
+
+@pytest.fixture
+def browser_page(tabs):
+    """A laptop-width page and the console and page errors it reports (``problems``)."""
+    tab = tabs("laptop")
+    return tab.page, tab.problems
 
 
 # -- helpers --------------------------------------------------------------------------
