@@ -5,7 +5,7 @@ laptop, or 390 px, a phone) and records what the page reports: console errors, u
 script errors and Content-Security-Policy violations (a ``securitypolicyviolation``
 listener added before any page script runs). ``tab.audit(name)`` then asserts that the
 page has none of those, does not scroll sideways
-(``document.documentElement.scrollWidth <= innerWidth``) and has zero axe-core
+(``document.documentElement.scrollWidth`` within the device width) and has zero axe-core
 violations (axe-core from npm, ``node_modules/axe-core``, evaluated through the
 DevTools protocol, which the page's CSP does not govern), and saves a full-page
 screenshot as ``test-artifacts/screenshots/<name>-<width>.png`` (git-ignored).
@@ -70,9 +70,10 @@ class Tab:
         return self.page.evaluate("window.__csp || []")
 
     def overflow(self) -> int:
-        """How many pixels the page is wider than the window (0 when it fits)."""
-        return self.page.evaluate(
-            "Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+        """How many pixels the page is wider than the screen (0 when it fits). Measured
+        against the device's width, not ``innerWidth``: a phone browser widens its layout
+        viewport to fit a page that overflows."""
+        return max(0, self.page.evaluate("document.documentElement.scrollWidth") - self.width)
 
     def axe_violations(self) -> list[str]:
         """axe-core's violations of this page, one line each (rule, impact, elements)."""
@@ -99,8 +100,8 @@ class Tab:
         wide = self.overflow()
         if wide:
             culprits = self.page.evaluate(
-                "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
-                " > window.innerWidth + 1).slice(0, 5).map(e => e.tagName.toLowerCase() + "
+                f"[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+                f" > {self.width} + 1).slice(0, 5).map(e => e.tagName.toLowerCase() + "
                 "(e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? "
                 "'.' + e.className.trim().split(/\\s+/).join('.') : ''))")
             problems.append(f"{wide} px of horizontal overflow at {self.width} px: {culprits}")
