@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -27,6 +25,8 @@ from bugzot.forms.search import DeleteSearchForm, SaveSearchForm
 from bugzot.permissions import require
 from bugzot.search import AXES, SearchError, fetch_page, iter_rows, parse_query, report_counts
 from bugzot.search.params import PAGE_SIZES, RELEVANCE, SORT_KEYS, STATUS_ALIASES
+from bugzot.search.quick import HELP as QUICK_HELP
+from bugzot.search.quick import bug_number, parse_quick
 from bugzot.services import search as search_service
 from bugzot.services.read import catalogue
 from bugzot.workflow import PRIORITIES, RESOLUTIONS, SEVERITIES, STATUSES
@@ -40,13 +40,12 @@ FILTER_CHOICES = {
     "priority": PRIORITIES, "limit": PAGE_SIZES,
     "sort": (*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS), RELEVANCE),
 }
-BUG_NUMBER_RE = re.compile(r"^\s*(?:bug\s*)?#?(\d{1,9})\s*$", re.IGNORECASE)
 
 
 @bp.app_context_processor
 def _navigation() -> dict:
     """Templates may call ``saved_searches_nav()``; it queries only when called."""
-    return {"saved_searches_nav": _saved_searches_nav}
+    return {"saved_searches_nav": _saved_searches_nav, "quick_search_help": QUICK_HELP}
 
 
 def _saved_searches_nav() -> list:
@@ -149,14 +148,19 @@ def bug_list_atom():
 @bp.get("/quicksearch")
 @require(permissions.BUG_VIEW)
 def quick():
-    """The header box: a bug number opens the bug; words search all bugs by relevance."""
-    text = (request.args.get("quicksearch") or "").strip()
-    number = BUG_NUMBER_RE.match(text)
-    if number:
-        return redirect(bug_path(int(number.group(1))))
+    """The header box: a bug number opens the bug; words and field:value terms
+    (``bugzot.search.quick``) open the bug list of what they describe."""
+    text = (request.args.get("q") or request.args.get("quicksearch") or "").strip()
+    number = bug_number(text)
+    if number is not None:
+        return redirect(bug_path(number))
     if not text:
         return redirect(url_for(".bug_list"))
-    return redirect(url_for(".bug_list") + "?" + urlencode({"q": text[:200], "status": "all"}))
+    try:
+        query = parse_quick(text, current_user.username if current_user.is_authenticated else None)
+    except SearchError as exc:
+        return error_response(400, exc.message)
+    return redirect(url_for(".bug_list") + "?" + query.query_string())
 
 
 @bp.get("/searches")
