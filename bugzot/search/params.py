@@ -82,6 +82,17 @@ class BugQuery:
         return () if set(wanted) == set(STATUSES) else tuple(wanted)
 
     @property
+    def which_bugs(self) -> str:
+        """Which bugs the list searches, in words: "open bugs", "all bugs"..."""
+        statuses = set(self.statuses)
+        if not statuses:
+            return "all bugs"
+        for alias in ("open", "closed"):
+            if statuses == set(STATUS_ALIASES[alias]):
+                return f"{alias} bugs"
+        return "bugs in " + ", ".join(s for s in STATUSES if s in statuses)
+
+    @property
     def changed_within(self) -> timedelta | None:
         """How recently the bugs must have changed ("changed=7d"), or None."""
         values = self.filters.get("changed")
