@@ -92,3 +92,20 @@ def test_column_chooser_refuses_unknown_columns_and_visitors(app, client, auth, 
     page = client.get("/bugs").get_data(as_text=True)
     assert "column-chooser" not in page and "c-product" in page
     assert post_form(client, "/bugs/columns", {"columns": ["id"]}).status_code == 302  # to login
+
+
+def test_a_message_reported_twice_is_shown_once(app):
+    from flask import render_template_string
+
+    from bugzot.forms.accounts import LoginForm
+
+    with app.test_request_context("/login", method="POST", data={"login": "", "password": ""}):
+        form = LoginForm()
+        form.validate()
+        form.login.errors = list(form.login.errors) * 2
+        form.form_errors.extend(["The directory is down.", "The directory is down."])
+        html = render_template_string(
+            '{% from "_macros.html" import field, form_errors %}'
+            "{{ form_errors(form) }}{{ field(form.login) }}", form=form)
+    assert html.count("The directory is down.") == 1
+    assert html.count(form.login.errors[0]) == 1
