@@ -31,11 +31,29 @@ def _fail(exc: ServiceError) -> None:
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema and the built-in roles."""
+    from bugzot.extensions import db
     from bugzot.services.roles import ensure_default_roles
 
+    before = _schema_revision(db.engine)
     upgrade()
     ensure_default_roles()
-    click.echo("Database is up to date.")
+    after = _schema_revision(db.engine)
+    if before is None:
+        click.echo(f"Created the database (schema {after}).")
+    elif before != after:
+        click.echo(f"Upgraded the database from schema {before} to {after}.")
+    else:
+        click.echo("Database is up to date.")
+
+
+def _schema_revision(engine) -> str | None:
+    """The Alembic revision the database is at, None for a database without a schema."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
 
 
 @click.command("create-admin")

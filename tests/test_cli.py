@@ -80,3 +80,18 @@ def test_commands_push_their_own_app_context(live_app_config, tmp_path):
     for command in (["init-db"], ["seed-demo"]):
         result = contextvars.Context().run(fresh.test_cli_runner().invoke, args=command)
         assert result.exit_code == 0, result.output
+
+
+def test_init_db_on_a_new_database_says_it_created_it(tmp_path):
+    from bugzot import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/new.sqlite"},
+                     instance_path=str(tmp_path / "instance"))
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Created the database (schema " in result.output
+    assert "up to date" not in result.output
+    again = app.test_cli_runner().invoke(args=["init-db"])
+    assert again.output.strip() == "Database is up to date."
+    with app.app_context():
+        db.engine.dispose()

@@ -74,3 +74,16 @@ def test_empty_report(client, auth, bugs):
     auth.login("rita")
     page = client.get("/reports?q=nonexistentword").get_data(as_text=True)
     assert "No bugs match" in page and "chart.umd.js" not in page
+
+
+@pytest.mark.parametrize("x, y", [("component", "status"), ("assignee", "severity"),
+                                  ("product", "priority")])
+def test_every_report_number_links_to_the_list_of_its_bugs(client, auth, bugs, x, y):
+    from tests.search_support import listed_ids
+
+    auth.login("rita")
+    page = client.get(f"/reports?x={x}&y={y}&status=all").get_data(as_text=True)
+    links = re.findall(r'<a href="(/bugs\?[^"]*)"[^>]*>(\d+)</a>', page)
+    assert len(links) >= 4  # cells, row and column totals, the grand total
+    for href, number in links:
+        assert len(listed_ids(client.get(href.replace("&amp;", "&")))) == int(number), href

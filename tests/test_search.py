@@ -177,7 +177,7 @@ def test_relevance_sort_needs_words_and_pages_by_keyset(client, login_as, make_p
 
 @pytest.mark.parametrize("text, location", [
     ("42", "/bugs/42"), ("#42", "/bugs/42"), ("bug 42", "/bugs/42"), (" 7 ", "/bugs/7"),
-    ("", "/bugs"), ("crash on save", "/bugs?q=crash+on+save&status=all"),
+    ("", "/bugs"), ("crash on save", "/bugs?status=all&q=crash+on+save"),
 ])
 def test_quick_search_jumps_to_numbers_and_searches_words(client, login_as, text, location):
     login_as("Reporter")
@@ -189,7 +189,7 @@ def test_quick_search_jumps_to_numbers_and_searches_words(client, login_as, text
 def test_quick_search_box_is_on_every_page(client, login_as):
     login_as("Reporter")
     page = client.get("/").get_data(as_text=True)
-    assert 'action="/quicksearch"' in page and 'name="quicksearch"' in page
+    assert 'action="/quicksearch"' in page and 'id="quicksearch" name="q"' in page
 
 
 def test_search_needs_login(client, app):

@@ -3,13 +3,16 @@
 Each field of ``bugzot.fields`` with a ``filter`` parameter filters by its type: an
 enumerated column (severity, priority, resolution), the status with its aliases
 (``BugQuery.statuses``), a catalogue name (product, component, version) or a person
-(assignee, with ``nobody`` for unassigned bugs; reporter). ``cc`` filters by the CC list.
+(assignee, with ``nobody`` for unassigned bugs; reporter). ``cc`` filters by the CC list,
+``involves`` by any of reporter, assignee, QA contact and CC, ``changed`` by the time of
+the last change.
 Names are looked up first: an unknown one is a clear error, not an empty list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,4 +75,11 @@ def conditions(q: BugQuery, user: Any) -> list[Any]:
     if q.filters.get("cc"):
         ids = _ids(User, User.username, q.filters["cc"], "cc")
         where.append(Bug.id.in_(sa.select(BugCC.bug_id).where(BugCC.user_id.in_(ids))))
+    if q.filters.get("involves"):
+        ids = _ids(User, User.username, q.filters["involves"], "involves")
+        where.append(sa.or_(Bug.reporter_id.in_(ids), Bug.assignee_id.in_(ids),
+                            Bug.qa_contact_id.in_(ids),
+                            Bug.id.in_(sa.select(BugCC.bug_id).where(BugCC.user_id.in_(ids)))))
+    if q.changed_within is not None:
+        where.append(Bug.updated_at >= datetime.now(UTC) - q.changed_within)
     return where

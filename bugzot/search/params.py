@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from bugzot.exceptions import ServiceError
@@ -37,9 +38,14 @@ MAX_WORDS = 12
 ENUMS: dict[str, tuple[str, ...]] = {
     spec.filter: (STATUSES + tuple(STATUS_ALIASES)) if spec.type == "status" else spec.choices
     for spec in FILTERABLE if spec.choices or spec.type == "status"}
-# Every filter parameter, in the order canonical URLs list them: the field table's, then CC.
-FILTERS: tuple[str, ...] = (*(spec.filter for spec in FILTERABLE), "cc")
-PEOPLE = (*(spec.filter for spec in FILTERABLE if spec.type == "user"), "cc")  # lower-cased
+# Every filter parameter, in the order canonical URLs list them: the field table's, then
+# CC, "involves" (reporter, assignee, QA contact or CC) and "changed" (e.g. 7d: changed in
+# the last 7 days; h hours, d days, w weeks).
+FILTERS: tuple[str, ...] = (*(spec.filter for spec in FILTERABLE), "cc", "involves", "changed")
+PEOPLE = (*(spec.filter for spec in FILTERABLE if spec.type == "user"), "cc",
+          "involves")  # lower-cased
+CHANGED_RE = re.compile(r"^(\d{1,4})([hdw])$")
+CHANGED_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
 class SearchError(ServiceError):
@@ -74,6 +80,26 @@ class BugQuery:
                 if status not in wanted:
                     wanted.append(status)
         return () if set(wanted) == set(STATUSES) else tuple(wanted)
+
+    @property
+    def which_bugs(self) -> str:
+        """Which bugs the list searches, in words: "open bugs", "all bugs"..."""
+        statuses = set(self.statuses)
+        if not statuses:
+            return "all bugs"
+        for alias in ("open", "closed"):
+            if statuses == set(STATUS_ALIASES[alias]):
+                return f"{alias} bugs"
+        return "bugs in " + ", ".join(s for s in STATUSES if s in statuses)
+
+    @property
+    def changed_within(self) -> timedelta | None:
+        """How recently the bugs must have changed ("changed=7d"), or None."""
+        values = self.filters.get("changed")
+        if not values:
+            return None
+        number, unit = CHANGED_RE.match(values[0]).groups()
+        return timedelta(**{CHANGED_UNITS[unit]: int(number)})
 
     @property
     def sort_key(self) -> str:
@@ -128,6 +154,9 @@ def parse_query(args: Mapping, *, allow_cursor: bool = True) -> BugQuery:
                     f"Unknown {name} {value!r}. Use one of: {', '.join(allowed)}.", name)
             if len(value) > MAX_NAME:
                 raise SearchError(f"The {name} value is too long.", name)
+        if name == "changed" and values and (len(values) > 1 or not CHANGED_RE.match(values[0])):
+            raise SearchError("Give 'changed' as a number and h, d or w, e.g. changed=7d "
+                              "(changed in the last 7 days).", name)
         if values:
             filters[name] = values
     text = (args.get("q") or "").strip()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bugzot.extensions import db
 from bugzot.models import Bug, Component, Product
-from bugzot.search.params import BugQuery, SearchError
+from bugzot.search.params import NOBODY, BugQuery, SearchError
 from bugzot.search.query import Assignee, filtered, with_names
 from bugzot.workflow import PRIORITIES, SEVERITIES, STATUSES
 
@@ -24,6 +24,10 @@ AXES: dict[str, tuple[str, tuple[Any, ...], Sequence[str] | None]] = {
     "priority": ("Priority", (Bug.priority,), PRIORITIES),
     "assignee": ("Assignee", (Assignee.username,), None),
 }
+# Axis -> the bug list parameters its grouped values are (the report's cells link there).
+AXIS_FILTERS: dict[str, tuple[str, ...]] = {
+    "product": ("product",), "component": ("product", "component"), "status": ("status",),
+    "severity": ("severity",), "priority": ("priority",), "assignee": ("assignee",)}
 
 
 @dataclass
@@ -35,6 +39,19 @@ class Report:
     x_labels: list[str] = field(default_factory=list)
     y_labels: list[str] = field(default_factory=list)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    values: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)  # (axis, label)
+
+    def list_query(self, q: BugQuery, x_label: str | None = None,
+                   y_label: str | None = None) -> str:
+        """The bug list query string of one cell (or a row's or column's total): the
+        report's filter, narrowed to the cell's values."""
+        filters = dict(q.filters)
+        for axis, label in ((self.x, x_label), (self.y, y_label)):
+            if label is None:
+                continue
+            for name, value in zip(AXIS_FILTERS[axis], self.values[(axis, label)], strict=True):
+                filters[name] = (NOBODY if value is None else str(value),)
+        return q.query_string(filters=filters)
 
     def cell(self, x_label: str, y_label: str) -> int:
         return self.counts.get((x_label, y_label), 0)
@@ -77,6 +94,7 @@ def report_counts(q: BugQuery, user: Any, x: str, y: str) -> Report:
     for row in db.session.execute(stmt):
         key = (_label(row[:n]), _label(row[n:-1]))
         report.counts[key] = report.counts.get(key, 0) + row[-1]
+        report.values[(x, key[0])], report.values[(y, key[1])] = tuple(row[:n]), tuple(row[n:-1])
     report.x_labels = _ordered({k[0] for k in report.counts}, AXES[x][2])
     report.y_labels = _ordered({k[1] for k in report.counts}, AXES[y][2])
     return report
