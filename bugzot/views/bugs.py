@@ -123,8 +123,10 @@ def _edit_form(page: bug_page.BugPage, values: dict[str, str], form: BugEditForm
     """The page's form: current values on GET, choices for the (possibly posted) product."""
     bug = page.bug
     if form is None:
+        # ("is_private" in ``values`` is the bug's; the form's is the new comment's.)
         form = BugEditForm(formdata=None, data={**values, "revision": bug.revision,
-                                                "is_private_bug": bug.is_private})
+                                                "is_private_bug": bug.is_private,
+                                                "is_private": False})
     product = bug.product
     if form.product.data and form.product.data != product.name:
         product = catalogue.product_by_name(form.product.data) or product

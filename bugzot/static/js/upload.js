@@ -84,7 +84,13 @@
         try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = null; }
         if (xhr.status < 300 && answer && answer.location) {
           bar.value = 100;
-          window.location.assign(answer.location);
+          var target = new URL(answer.location, window.location.href);
+          if (target.pathname === window.location.pathname && target.search === window.location.search) {
+            window.location.hash = target.hash; // only the fragment differs: load the page again
+            window.location.reload();
+          } else {
+            window.location.assign(target.href);
+          }
         } else if (answer && answer.errors) {
           fail(answer.errors);
         } else {
