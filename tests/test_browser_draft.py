@@ -62,7 +62,7 @@ def test_bug_form_draft_is_saved_restored_and_cleared(live_app, live_server, bro
     page.fill("#comment", "Half a thought")
     page.reload()
     assert page.input_value("#comment") == "Half a thought"
-    page.click("button:has-text('Save changes')")
+    page.click("#comment-form button[type=submit]")
     page.wait_for_selector("text=Your changes were saved.")
     assert page.evaluate("window.localStorage.getItem('bugzot:draft:bug-1')") is None
     assert page.input_value("#comment") == ""

@@ -134,8 +134,11 @@ def test_bug_page_shows_everything(app, client, login_as, widget, make_bug, make
     html = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
     for text in ("Main bug", "Rita Reporter", "dora", "quinn", "Widget", "Core", "1.0", "NEW",
                  "Steps to reproduce", f'href="/bugs/{blocker.id}"', "Depends on",
-                 f"Depends on <a href=\"/bugs/{blocker.id}\"", "History", "Reported", "Modified"):
+                 f"Depends on <a href=\"/bugs/{blocker.id}\"", "Activity", "Reported", "Modified"):
         assert text in html, text
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert timeline.index('id="c1"') < timeline.index('class="timeline-item change"')
+    assert "Depends on" in timeline.split('class="timeline-item change"', 1)[1]
     blocker_page = client.get(f"/bugs/{blocker.id}").get_data(as_text=True)
     assert f'<a href="/bugs/{bug.id}"' in blocker_page  # "blocks" side
 
@@ -272,7 +275,7 @@ def test_duplicate_links_both_ways(app, client, auth, make_bug, make_user):
     assert note.body == f"Bug {bug.id} has been marked as a duplicate of this bug."
     auth.login(employee.username)
     html = client.get(f"/bugs/{original.id}").get_data(as_text=True)
-    assert f'<tr><th>Duplicates</th><td><a href="/bugs/{bug.id}">{bug.id}</a>' in html
+    assert f'<dt>Duplicates</dt><dd><a href="/bugs/{bug.id}" class="closed"' in html
     copy_page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
     assert f'Duplicate of <a href="/bugs/{original.id}">' in copy_page
 
@@ -496,7 +499,7 @@ def test_private_bug_numbers_never_show_through_public_bugs(app, client, auth, m
     for bug in (public, other):
         page = client.get(f"/bugs/{bug.id}").get_data(as_text=True)
         assert f'href="/bugs/{secret.id}"' not in page
-        history = page.split('id="history"', 1)[1]
+        history = page.split('<ol class="timeline">', 1)[1]
         assert f">{secret.id}<" not in history and f" {secret.id}," not in history
     # saving what the form shows (the visible dependency only) keeps the hidden one
     edit(reporter, public, {"dependson": frozenset({other.id}), "summary": "Open to all!"})

@@ -15,7 +15,7 @@ def prefs_post(client, action: str, **fields):
 
 
 def action_prefix(action: str) -> str:
-    return {"profile": "profile", "password": "pw", "email": "email"}[action]
+    return {"profile": "profile", "password": "pw", "email": "email", "timezone": "tz"}[action]
 
 
 def reload(user) -> User:
@@ -101,3 +101,37 @@ def test_unknown_prefs_action_is_a_clear_400(client, login_as):
     assert response.status_code == 400
     assert "Unknown preferences action." in response.get_data(as_text=True)
     assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
+def test_time_zone_defaults_to_the_browser_and_can_be_chosen(client, login_as):
+    user = login_as()
+    client.set_cookie("tz", "Asia/Tokyo")
+    page = client.get("/prefs").get_data(as_text=True)
+    assert '<option selected value="">My browser&#39;s zone (Asia/Tokyo)</option>' in page
+    assert '<option value="Europe/Berlin">Europe/Berlin</option>' in page
+    response = prefs_post(client, "timezone", time_zone="Europe/Berlin")
+    assert response.status_code == 302 and reload(user).time_zone == "Europe/Berlin"
+    assert '<option selected value="Europe/Berlin">' in client.get("/prefs").get_data(as_text=True)
+    assert prefs_post(client, "timezone", time_zone="").status_code == 302
+    assert reload(user).time_zone == ""
+
+
+def test_unknown_time_zone_is_a_form_error(client, login_as):
+    user = login_as()
+    response = prefs_post(client, "timezone", time_zone="Mars/Olympus_Mons")
+    assert response.status_code == 200
+    assert "There is no time zone called &#39;Mars/Olympus_Mons&#39;." in response.get_data(as_text=True)
+    assert reload(user).time_zone == ""
+
+
+def test_only_the_user_sets_their_time_zone(client, make_user):
+    import pytest
+
+    from bugzot.exceptions import Forbidden
+    from bugzot.services.time_zone import set_time_zone
+
+    ann, bob = make_user("ann"), make_user("bob")
+    with pytest.raises(Forbidden):
+        set_time_zone(ann, bob, "UTC")
+    set_time_zone(bob, bob, "UTC")
+    assert reload(bob).time_zone == "UTC"

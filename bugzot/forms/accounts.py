@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from bugzot.services.passwords import MAX_LENGTH
@@ -60,3 +60,10 @@ class EmailChangeForm(FlaskForm):
 
 class SessionEndForm(FlaskForm):
     """Just the CSRF token: log out one session, or all of them."""
+
+
+class TimeZoneForm(FlaskForm):
+    """The zone times are shown in; "" follows the browser. Choices: ``timefmt.zone_names``
+    (set by the view); the service checks the name."""
+
+    time_zone = SelectField("Time zone", validate_choice=False)

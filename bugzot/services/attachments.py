@@ -31,6 +31,8 @@ from bugzot.services.commands import Upload
 from bugzot.services.history import History, one_save
 
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# What the browser may show inline (views.attachments): nothing that runs scripts.
+INLINE_TYPES = RASTER_IMAGES | {"text/plain"}
 CHUNK = 64 * 1024
 STORE_FAILED = "The file could not be stored, so nothing was saved. Please try again later."
 

@@ -16,9 +16,10 @@ def register_blueprints(app: Flask) -> None:
         health,
         main,
         notifications,
+        people,
         search,
     )
 
     for module in (main, accounts, api_keys, admin, health, search, bugs, attachments,
-                   notifications):
+                   notifications, people):
         app.register_blueprint(module.bp)

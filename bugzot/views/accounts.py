@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
+from bugzot import timefmt
 from bugzot.exceptions import ServiceError
 from bugzot.extensions import login_manager
 from bugzot.forms import apply_error
@@ -19,10 +21,12 @@ from bugzot.forms.accounts import (
     RegisterForm,
     ResetPasswordForm,
     SessionEndForm,
+    TimeZoneForm,
 )
 from bugzot.models import ActivationKey
 from bugzot.security import logins
 from bugzot.services import accounts, external, sessions, sso
+from bugzot.services.time_zone import set_time_zone
 
 bp = Blueprint("accounts", __name__)
 
@@ -205,13 +209,18 @@ def reset_password(key: str):
 @bp.route("/prefs", methods=["GET", "POST"])
 @login_required
 def prefs():
-    """Real name, email change (re-verified) and password change."""
+    """Real name, time zone, email change (re-verified) and password change."""
     profile = ProfileForm(prefix="profile", real_name=current_user.real_name)
     password = PasswordChangeForm(prefix="pw")
     email = EmailChangeForm(prefix="email")
+    browser_zone = timefmt.zone_or_none(request.cookies.get(timefmt.COOKIE, ""))
+    zone = TimeZoneForm(prefix="tz", time_zone=current_user.time_zone)
+    zone.time_zone.choices = [SelectChoice("", "My browser's zone" + (
+        f" ({browser_zone.key})" if browser_zone else ""))] + timefmt.zone_names()
     action = request.form.get("action")
     if request.method == "POST":
-        form = {"profile": profile, "password": password, "email": email}.get(action)
+        form = {"profile": profile, "password": password, "email": email,
+                "timezone": zone}.get(action)
         if form is None:
             abort(400, "Unknown preferences action.")
         if form.validate_on_submit():
@@ -219,6 +228,11 @@ def prefs():
                 if form is profile:
                     accounts.update_profile(current_user, form.real_name.data or "")
                     flash("Saved.", "success")
+                elif form is zone:
+                    user = current_user._get_current_object()
+                    set_time_zone(user, user, form.time_zone.data or "")
+                    flash("Times are now shown in " + (user.time_zone or "your browser's zone")
+                          + ".", "success")
                 elif form is password:
                     accounts.change_password(current_user, form.current_password.data,
                                              form.new_password.data)
@@ -233,7 +247,7 @@ def prefs():
             except ServiceError as exc:
                 apply_error(form, exc)
     return render_template("accounts/prefs.html", profile=profile, password=password, email=email,
-                           sessions=sessions.live_sessions(current_user))
+                           zone=zone, sessions=sessions.live_sessions(current_user))
 
 
 @bp.post("/prefs/sessions/<int:session_id>/end")

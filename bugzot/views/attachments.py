@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from bugzot import permissions, visibility
@@ -19,7 +29,7 @@ from bugzot.forms import apply_error
 from bugzot.forms.bugs import AttachmentEditForm
 from bugzot.models import Attachment, Bug
 from bugzot.permissions import require
-from bugzot.services.attachments import RASTER_IMAGES, read_text, safe_filename, storage_path
+from bugzot.services.attachments import INLINE_TYPES, read_text, safe_filename, storage_path
 
 bp = Blueprint("attachments", __name__)
 
@@ -31,17 +41,19 @@ def _visible_attachment_or_404(attachment_id: int) -> Attachment:
     return attachment
 
 
-def send_attachment(attachment: Attachment):
-    """The download response for ``attachment`` (the caller has checked permission).
+def send_attachment(attachment: Attachment, download: bool = False):
+    """The response for ``attachment`` (the caller has checked permission).
 
-    Only raster images (PNG, JPEG, GIF, WebP) may display inline; everything else,
-    SVG, HTML, XML and PDF included, is a download. ``nosniff`` stops browsers from
-    second-guessing the type, and the sandbox CSP neuters anything that still renders.
+    Only raster images (PNG, JPEG, GIF, WebP) and plain text (logs, patches: served as
+    ``text/plain; charset=utf-8``) may display inline, and only when ``download`` is
+    not asked for; everything else, SVG, HTML, XML and PDF included, is a download.
+    ``nosniff`` stops browsers from second-guessing the type, and the sandbox CSP
+    neuters anything that still renders.
     """
     path = storage_path(attachment.sha256)
     if not os.path.isfile(path):
         abort(404, f"The file of attachment {attachment.id} is missing from the storage.")
-    inline = attachment.content_type in RASTER_IMAGES
+    inline = attachment.content_type in INLINE_TYPES and not download
     # Werkzeug appends "; charset=utf-8" to text/* and XML types.
     response = send_file(path, mimetype=attachment.content_type, as_attachment=not inline,
                          download_name=safe_filename(attachment.filename, f"attachment-{attachment.id}"),
@@ -57,8 +69,10 @@ def send_attachment(attachment: Attachment):
 @bp.get("/attachments/<int:attachment_id>")
 @require(permissions.BUG_VIEW)
 def download(attachment_id: int):
-    """Download (or, for raster images, show) an attachment."""
-    return send_attachment(_visible_attachment_or_404(attachment_id))
+    """Show (raster images, plain text) or download an attachment; ``?download=1``
+    always downloads."""
+    return send_attachment(_visible_attachment_or_404(attachment_id),
+                           download=request.args.get("download") == "1")
 
 
 @bp.get("/attachments/<int:attachment_id>/diff")

@@ -1,5 +1,9 @@
-"""Bug pages: filing (``/bugs/new``), the bug page with its one edit form, uploads,
-and hiding comments. Lists and search live in the ``search`` blueprint.
+"""Bug pages: filing (``/bugs/new``), the bug page with its edit and comment forms,
+uploads, hiding comments and the Markdown preview. Lists and search live in the
+``search`` blueprint.
+
+Forms posted by ``static/js/upload.js`` (``X-Requested-With: XMLHttpRequest``, to show
+upload progress) get JSON: ``{"location": url}`` on success, ``{"errors": [...]}`` else.
 
 Views parse a form into a command, call one service and render; what the pages show
 comes from the read side (``services.read``).
@@ -7,14 +11,24 @@ comes from the read side (``services.read``).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from bugzot import permissions, visibility
 from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
-from bugzot.fields import EDITABLE, HISTORY_LABELS, form_values
+from bugzot.fields import EDITABLE, HISTORY_LABELS, MAX_COMMENT, form_values
 from bugzot.forms import apply_error
 from bugzot.forms.bugs import BugEditForm, FileBugForm, HideCommentForm, UploadForm
 from bugzot.markup import render_comment
@@ -32,6 +46,29 @@ def _visible_bug_or_404(bug_id: int):
     if bug is None:
         abort(404, f"Bug {bug_id} does not exist or you may not see it.")
     return bug
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _done(url: str):
+    """Go to ``url``: a redirect, or for upload.js the place to go to."""
+    return jsonify(location=url) if _wants_json() else redirect(url)
+
+
+def error_list(form) -> list[dict[str, str | None]]:
+    """Every error of ``form`` once: the field's id and label (None above the form)."""
+    errors = [{"field": None, "label": None, "message": e} for e in form.form_errors]
+    for f in form:
+        errors += [{"field": f.id, "label": f.label.text, "message": e} for e in f.errors]
+    return errors
+
+
+def _refused(form, status: int):
+    """upload.js's answer to a refused form."""
+    return jsonify(errors=[(f"{e['label']}: " if e["label"] else "") + e["message"]
+                           for e in error_list(form)]), status
 
 
 def _names(items: list[tuple[str, bool]], current: str = "", blank: bool = False) -> list:
@@ -70,10 +107,12 @@ def new():
         else:
             session[DRAFT_CLEAR] = f"bug-new:{form.product.data}"
             flash(f"Bug {bug.id} was filed.", "success")
-            return redirect(url_for("bugs.show", bug_id=bug.id))
+            return _done(url_for("bugs.show", bug_id=bug.id))
     elif request.method == "POST" and product is None:
         form.product.errors = list(form.product.errors) + ["Choose a product from the list."]
     status = 400 if request.method == "POST" else 200
+    if status == 400 and _wants_json():
+        return _refused(form, status)
     return render_template("bugs/new.html", form=form, product=product,
                            fresh=request.method == "GET"), status
 
@@ -84,8 +123,10 @@ def _edit_form(page: bug_page.BugPage, values: dict[str, str], form: BugEditForm
     """The page's form: current values on GET, choices for the (possibly posted) product."""
     bug = page.bug
     if form is None:
+        # ("is_private" in ``values`` is the bug's; the form's is the new comment's.)
         form = BugEditForm(formdata=None, data={**values, "revision": bug.revision,
-                                                "is_private_bug": bug.is_private})
+                                                "is_private_bug": bug.is_private,
+                                                "is_private": False})
     product = bug.product
     if form.product.data and form.product.data != product.name:
         product = catalogue.product_by_name(form.product.data) or product
@@ -102,20 +143,35 @@ def _edit_form(page: bug_page.BugPage, values: dict[str, str], form: BugEditForm
     return form
 
 
+# The ids of the comment fields in each of the page's forms (templates/bugs/show.html).
+_EDIT_IDS = {"comment": "edit-comment", "is_private": "edit-comment-private"}
+_COMMENT_IDS = {"is_private": "comment-private"}
+
+
+def _posted_from() -> str:
+    """Which of the bug page's forms was posted: "edit" (fields) or "comment"."""
+    return "edit" if request.form.get("form") == "edit" else "comment"
+
+
 def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
                conflict: dict | None = None, status: int = 200):
     """Render the bug page (also the mid-air page and the page with form errors)."""
-    form = _edit_form(page, form_values(page.values), form)
-    for spec in EDITABLE:  # errors on fields not rendered for this user go on top
-        field = getattr(form, spec.name, None)
-        if spec.name not in page.editable and field is not None and field.errors:
-            form.form_errors.extend(field.errors)
+    values = form_values(page.values)
+    form = _edit_form(page, values, form)
+    errors = error_list(form)
+    posted = _posted_from() if request.method == "POST" else None
+    ids = _EDIT_IDS if posted == "edit" else _COMMENT_IDS
+    for error in errors:  # fields not rendered for this user: no link to them
+        if error["field"] in {s.name for s in EDITABLE} - page.editable:
+            error["field"] = None
+        error["field"] = ids.get(error["field"], error["field"])
     return render_template(
         "bugs/show.html", page=page, bug=page.bug, form=form, editable=page.editable,
-        comments=page.comments, readable=page.readable, attachments=page.attachments,
-        history=page.history, labels=HISTORY_LABELS, cc=page.cc,
-        upload=UploadForm(formdata=None), conflict=conflict, render_comment=render_comment,
-        draft_clear=session.pop(DRAFT_CLEAR, None)), status
+        values=values, comments=page.comments, readable=page.readable,
+        attachments=page.attachments, timeline=page.timeline, labels=HISTORY_LABELS,
+        cc=page.cc, upload=UploadForm(formdata=None), conflict=conflict, errors=errors,
+        posted=posted,
+        render_comment=render_comment, draft_clear=session.pop(DRAFT_CLEAR, None)), status
 
 
 def _page_or_404(bug_id: int) -> bug_page.BugPage:
@@ -151,7 +207,7 @@ def update(bug_id: int):
     if not result.saved:
         form.form_errors.append("Nothing was changed.")
         return render_bug(_page_or_404(bug_id), form, status=400)
-    session[DRAFT_CLEAR] = f"bug-{bug.id}"
+    session[DRAFT_CLEAR] = f"bug-{bug.id}" + ("-edit" if _posted_from() == "edit" else "")
     flash("Your changes were saved.", "success")
     anchor = f"c{result.comment.number}" if result.comment else None
     return redirect(url_for("bugs.show", bug_id=bug.id, _anchor=anchor))
@@ -186,9 +242,13 @@ def attach(bug_id: int):
         except ServiceError as exc:
             apply_error(form, exc)
         else:
+            if request.form.get("form") == "comment":  # dropped on the comment box
+                session[DRAFT_CLEAR] = f"bug-{bug.id}"
             flash(f"Attachment {attachment.id} was added.", "success")
-            return redirect(url_for("bugs.show", bug_id=bug.id, _anchor=f"a{attachment.id}"))
+            return _done(url_for("bugs.show", bug_id=bug.id, _anchor=f"a{attachment.id}"))
     status = 400 if request.method == "POST" else 200
+    if status == 400 and _wants_json():
+        return _refused(form, status)
     return render_template("bugs/attach.html", bug=bug, form=form), status
 
 
@@ -209,3 +269,15 @@ def hide_comment(bug_id: int, number: int):
         abort(exc.status, exc.message)
     flash(f"Comment {number} is now {'hidden' if comment.is_hidden else 'shown'}.", "success")
     return redirect(url_for("bugs.show", bug_id=bug.id, _anchor=f"c{number}"))
+
+
+@bp.post("/markup/preview")
+@login_required
+def preview():
+    """The HTML a comment's Markdown becomes (the comment box's Preview tab): rendered
+    by the same code as stored comments, so the preview is what will be shown."""
+    text = request.form.get("text", "")
+    if len(text) > MAX_COMMENT:
+        return jsonify(error=f"Comments are at most {MAX_COMMENT} characters."), 400
+    bug_id = request.form.get("bug_id", type=int)
+    return jsonify(html=str(render_comment(text, bug_id)))

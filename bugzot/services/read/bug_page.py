@@ -1,13 +1,15 @@
 """Everything the bug page shows, in a fixed number of statements.
 
 ``bug_page(user, bug_id)`` is the bug, its people, CC, comments, attachments, history,
-dependencies, duplicates and what the user may change; ``changes_since`` is what the
-mid-air page shows. ``tests/test_query_counts.py`` holds the statement budget.
+dependencies, duplicates and what the user may change; ``timeline`` merges comments and
+history into the one list the page shows; ``changes_since`` is what the mid-air page
+shows. ``tests/test_query_counts.py`` holds the statement budget.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bugzot import visibility
@@ -34,6 +36,45 @@ class BugPage:
     editable: set[str]
     status_choices: list[str]
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timeline(self) -> list[TimelineItem]:
+        """Comments and field changes in the order they were saved."""
+        return timeline(self.comments, self.history, self.attachments)
+
+
+@dataclass
+class TimelineItem:
+    """One entry of the bug page's timeline: a comment, or the field changes one person
+    saved at once (one revision)."""
+
+    kind: str  # "comment" or "change"
+    at: datetime
+    user: User | None
+    revision: int
+    comment: Comment | None = None
+    attachment: Attachment | None = None  # the comment's attachment, when the viewer sees it
+    changes: list[Any] = field(default_factory=list)  # history rows of one save
+
+
+def timeline(comments: list[Comment], history: list[Any],
+             attachments: list[Attachment]) -> list[TimelineItem]:
+    """Comments and history rows (as the viewer may see them) in one list, oldest first:
+    rows of one save by one person become one item, after that save's comment."""
+    by_id = {a.id: a for a in attachments}
+    items = [TimelineItem("comment", c.created_at, c.author, c.revision, comment=c,
+                          attachment=by_id.get(c.attachment_id)) for c in comments]
+    groups: dict[tuple[int, int], TimelineItem] = {}
+    for row in history:
+        key = (row.revision, row.user_id)
+        if key not in groups:
+            groups[key] = TimelineItem("change", row.changed_at, row.user, row.revision)
+            items.append(groups[key])
+        groups[key].changes.append(row)
+    # The revision orders saves; rows written before revisions existed (all 1) by time.
+    items.sort(key=lambda i: (i.revision, i.at, i.kind != "comment",
+                              i.comment.number if i.comment else 0))
+    return items
 
 
 def bug_page(user: Any, bug_id: int) -> BugPage | None:

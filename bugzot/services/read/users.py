@@ -62,6 +62,28 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+PEOPLE_LIMIT = 10
+_MAX_PREFIX = 64
+
+
+def visible_people(viewer: Any, prefix: str, limit: int = PEOPLE_LIMIT) -> list[User]:
+    """People ``viewer`` may pick for a bug's roles: active accounts whose username, or a
+    word of whose real name, starts with ``prefix`` (any case), by username; at most
+    ``limit`` (``PEOPLE_LIMIT``). Nobody for visitors, who cannot pick people, nor for
+    an empty prefix. Email addresses are neither matched nor shown: the suggestions name
+    people, they do not make a directory of addresses."""
+    prefix = (prefix or "").strip().lower()[:_MAX_PREFIX]
+    if not prefix or not getattr(viewer, "is_authenticated", False) \
+            or not permissions.can(viewer, permissions.BUG_VIEW):
+        return []
+    start = _like(prefix)[1:]  # "abc%": starts with
+    name = func.lower(User.real_name)
+    return list(db.session.scalars(select(User).where(User.is_active, or_(
+        User.username.like(start, escape="\\"), name.like(start, escape="\\"),
+        name.like("% " + start, escape="\\"))).order_by(User.username)
+        .limit(max(1, min(limit, PEOPLE_LIMIT)))))
+
+
 def match_users(text: str, limit: int = 20) -> list[User]:
     """Active users whose username, email or real name contains ``text`` (any case)."""
     pattern = _like(text.strip().lower())
