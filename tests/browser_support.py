@@ -3,8 +3,9 @@
 ``Tab`` wraps a Playwright page of Debian's headless Chromium at one width (1366 px, a
 laptop, or 390 px, a phone) and records what the page reports: console errors, uncaught
 script errors and Content-Security-Policy violations (a ``securitypolicyviolation``
-listener added before any page script runs). ``tab.audit(name)`` then asserts that the
-page has none of those, does not scroll sideways
+listener added before any page script runs); ``Tab(browser, device, "dark")`` prefers
+the dark colour scheme. ``tab.audit(name)`` then asserts that the page has none of
+those, does not scroll sideways
 (``document.documentElement.scrollWidth`` within the device width) and has zero axe-core
 violations (axe-core from npm, ``node_modules/axe-core``, evaluated through the
 DevTools protocol, which the page's CSP does not govern), and saves a full-page
@@ -41,10 +42,10 @@ def axe_source() -> str:
 class Tab:
     """One browser context (its own cookies) with one page, at ``device`` width."""
 
-    def __init__(self, browser, device: str = "laptop"):
-        self.device = device
+    def __init__(self, browser, device: str = "laptop", scheme: str = "light"):
+        self.device, self.scheme = device, scheme
         self.width = WIDTHS[device]
-        self.context = browser.new_context(
+        self.context = browser.new_context(color_scheme=scheme,
             viewport={"width": self.width, "height": HEIGHTS[device]},
             is_mobile=device == "phone", has_touch=device == "phone",
             device_scale_factor=1)
@@ -87,7 +88,8 @@ class Tab:
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}-{self.width}.png"
+        dark = "-dark" if self.scheme == "dark" else ""
+        path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}-{self.width}{dark}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
@@ -107,7 +109,7 @@ class Tab:
             problems.append(f"{wide} px of horizontal overflow at {self.width} px: {culprits}")
         problems += [f"axe: {v}" for v in self.axe_violations()]
         self.problems.clear()
-        assert not problems, f"{name} at {self.width} px:\n  " + "\n  ".join(problems)
+        assert not problems, f"{name} at {self.width} px ({self.scheme}):\n  " + "\n  ".join(problems)
 
     def close(self) -> None:
         self.context.close()

@@ -218,13 +218,13 @@ def chromium():
 @pytest.fixture
 def tabs(chromium):
     """Factory: ``tabs("phone")`` -> a ``browser_support.Tab`` (its own context) at 390 px,
-    ``tabs("laptop")`` at 1366 px; ``tab.audit(name)`` runs every page's checks."""
+    ``tabs("laptop", "dark")`` at 1366 px in dark mode; ``tab.audit(name)`` runs every page's checks."""
     from browser_support import Tab
 
     opened: list[Tab] = []
 
-    def open_tab(device: str = "laptop") -> Tab:
-        opened.append(Tab(chromium, device))
+    def open_tab(device: str = "laptop", scheme: str = "light") -> Tab:
+        opened.append(Tab(chromium, device, scheme))
         return opened[-1]
 
     yield open_tab

@@ -1,4 +1,4 @@
-"""Every main page in a real browser, at 1366 px and at 390 px: no console errors, no
+"""Every main page in a real browser, at 1366 px and at 390 px (and in dark mode): no console errors, no
 CSP violations, no horizontal scrolling and zero axe-core violations, with a screenshot
 of each under test-artifacts/screenshots/ (see browser_support.Tab.audit).
 
@@ -66,7 +66,8 @@ def log_in(tab, base: str, login: str) -> None:
 ADMIN_PAGES = [
     ("home", "/"),
     ("bug-list", "/bugs"),
-    ("bug-list-all", "/bugs?status=__all__"),
+    ("bug-list-all", "/bugs?status=all"),
+    ("quick-search-terms", "/bugs?q=product:Widget+is:open"),
     ("search-words", "/bugs?q=document"),
     ("report", "/reports"),
     ("bug", "/bugs/{bug}"),
@@ -90,26 +91,27 @@ PUBLIC_PAGES = [("login", "/login"), ("register", "/register"), ("reset-password
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("device", ["laptop", "phone"])
-def test_every_main_page_passes_the_checks(device, live_app, live_server, tabs, make_user,
+@pytest.mark.parametrize(("device", "scheme"), [("laptop", "light"), ("phone", "light"),
+                                               ("phone", "dark")])
+def test_every_main_page_passes_the_checks(device, scheme, live_app, live_server, tabs, make_user,
                                            make_product, make_bug):
     admin, bug = build_world(make_user, make_product, make_bug)
     bug_id = bug.id
     from bugzot.extensions import db
     db.session.commit()
     base = live_server
-    tab = tabs(device)
+    tab = tabs(device, scheme)
     log_in(tab, base, admin.username)
     failures = []
     for name, path in ADMIN_PAGES:
-        tab.goto(base + path.format(bug=bug_id))
+        assert tab.goto(base + path.format(bug=bug_id)).status == 200, path
         try:
             tab.audit(name)
         except AssertionError as exc:
             failures.append(str(exc))
     tab.context.clear_cookies()  # logged out
     for name, path in PUBLIC_PAGES:
-        tab.goto(base + path)
+        assert tab.goto(base + path).status == 200, path
         try:
             tab.audit(name)
         except AssertionError as exc:
