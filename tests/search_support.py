@@ -60,9 +60,14 @@ def writes(statements: list[str]) -> list[str]:
 @contextmanager
 def planner():
     """A connection to ask the planner on; settings made in it (``SET LOCAL``) are undone
-    afterwards (a savepoint rolled back)."""
+    afterwards (a savepoint rolled back). On PostgreSQL the tables are analyzed first, in
+    the savepoint: the planner then costs the rows this module's transaction holds, not
+    the size the files grew to under earlier modules' rolled-back rows (which changed
+    plans with the order of the modules, e.g. under pytest-xdist)."""
     conn = db.session.connection()
     nested = conn.begin_nested()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE bugs, users, products, components")
     try:
         yield conn
     finally:
