@@ -192,7 +192,14 @@ def test_attachment_download_goes_through_the_app_then_apache(site, reporter):
     bug_page = reporter.get(urllib.parse.urlsplit(reply.headers["Location"]).path)
     path = re.search(r'href="(/attachments/\d+)"', bug_page.text).group(1)
 
-    download = reporter.get(path)
+    shown = reporter.get(path)  # a text file opens inline, as plain text in a sandbox
+    assert shown.status == 200 and shown.body == content, shown.text[:500]
+    assert shown.headers["Content-Type"].startswith("text/plain; charset=utf-8")
+    assert shown.headers["Content-Disposition"].startswith("inline;")
+    assert shown.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in shown.headers["Content-Security-Policy"]
+
+    download = reporter.get(path + "?download=1")
     assert download.status == 200, download.text[:500]
     assert download.body == content
     assert download.headers["Content-Type"].startswith("text/plain; charset=utf-8")

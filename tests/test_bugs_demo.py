@@ -18,7 +18,7 @@ def test_seed_demo_adds_bugs_once_and_pages_render(app, client, auth):
     auth.login("reporter", "welcome-to-the-demo")
     home = client.get("/").get_data(as_text=True)
     desktop_row = home.split(">Desktop App</a></td>", 1)[1].split("</tr>", 1)[0]
-    assert "<td>3</td>" in desktop_row  # three open Desktop App bugs
+    assert '">3</a></td>' in desktop_row  # three open Desktop App bugs (linked to their list)
     for bug_id in sorted(db.session.scalars(select(Bug.id))):
         page = client.get(f"/bugs/{bug_id}")
         assert page.status_code == 200
