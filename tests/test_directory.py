@@ -231,6 +231,19 @@ def test_starttls_on_the_plain_port(app, slapd):
     assert accounts.authenticate("erin", PASSWORDS["erin"]).role.name == "Employee"
 
 
+def test_a_directory_that_is_down_fails_within_its_timeout(app, slapd):
+    """Every server refusing the connection is a prompt DirectoryUnavailable, not a wait
+    (ldap3's ServerPool slept 10 s before giving up, whatever DIRECTORY_TIMEOUT said)."""
+    import time
+
+    app.config.update(DIRECTORY_TIMEOUT=3, DIRECTORY_URL=[f"ldaps://localhost:{free_port()}",
+                                                          f"ldaps://localhost:{free_port()}"])
+    started = time.monotonic()
+    with pytest.raises(ServiceError, match="directory cannot be reached"):
+        accounts.authenticate("alice", PASSWORDS["alice"])
+    assert time.monotonic() - started < 3
+
+
 def test_second_server_answers_when_the_first_is_down(app, slapd):
     app.config["DIRECTORY_URL"] = [f"ldaps://localhost:{free_port()}", slapd.ldaps_url]
     assert accounts.authenticate("alice", PASSWORDS["alice"]) is not None

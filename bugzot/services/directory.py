@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ldap3 import BASE, FIRST, NONE, SUBTREE, Connection, Server, ServerPool, Tls
+from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
@@ -137,7 +137,7 @@ class Directory:
             timeout=max(1, int(config["DIRECTORY_TIMEOUT"])))
 
     # -- connections ------------------------------------------------------------------
-    def _servers(self) -> ServerPool:
+    def _servers(self) -> list[Server]:
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_file,
                   version=ssl.PROTOCOL_TLS_CLIENT)
         servers = []
@@ -147,29 +147,34 @@ class Directory:
             servers.append(Server(parts.hostname, port=parts.port or (636 if use_ssl else 389),
                                   use_ssl=use_ssl, tls=tls, get_info=NONE,
                                   connect_timeout=self.timeout))
-        # One pass over the servers, first answering wins (a list is a fail-over list).
-        return ServerPool(servers, FIRST, active=1, exhaust=False)
+        return servers
 
     def _connect(self, user: str | None, password: str | None) -> tuple[Connection, bool]:
         """An open connection (TLS started) and whether the bind as ``user`` succeeded.
 
+        The URLs are a fail-over list: one pass, the first server that opens (and starts
+        TLS) wins. Not ldap3's ServerPool: when every server is down it sleeps
+        POOLING_LOOP_TIMEOUT (10 s) before giving up, and a login would wait that long.
         Raises DirectoryUnavailable when no server answers or TLS fails.
         """
+        problems = []
         try:  # an unreadable DIRECTORY_CA_FILE is an LDAPException too
-            conn = Connection(self._servers(), user=user, password=password, read_only=True,
+            servers = self._servers()
+        except LDAPException as exc:
+            raise DirectoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        for server in servers:
+            conn = Connection(server, user=user, password=password, read_only=True,
                               receive_timeout=self.timeout, auto_referrals=False,
                               raise_exceptions=False)
-        except LDAPException as exc:
-            raise DirectoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        try:
-            conn.open()
-            if self.starttls and not conn.server.ssl:
-                conn.start_tls()
-            bound = conn.bind()
-        except LDAPException as exc:
-            _close(conn)
-            raise DirectoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return conn, bound
+            try:
+                conn.open()
+                if self.starttls and not conn.server.ssl:
+                    conn.start_tls()
+                return conn, conn.bind()
+            except LDAPException as exc:
+                _close(conn)
+                problems.append(f"{server.host}:{server.port}: {type(exc).__name__}: {exc}")
+        raise DirectoryUnavailable("; ".join(problems) or "no directory server configured")
 
     def _service(self) -> Connection:
         """A connection bound as the service account (or anonymous)."""
