@@ -71,9 +71,15 @@ echo "==> lint-imports (the layers in pyproject.toml) and ruff"
 echo "==> bandit -r bugzot -ll (each accepted finding carries its reason in a nosec comment)"
 .venv/bin/bandit -r bugzot -ll -q
 
-echo "==> pytest"
+# Two test processes (pytest-xdist), one per core of the 2-core machines we run on; a
+# module's tests stay in one process (its data set is built once) and every Apache
+# test runs in the same one (conftest.py). BUGZOT_TEST_WORKERS=0 runs in this process.
+WORKERS=${BUGZOT_TEST_WORKERS:-2}
+XDIST=()
+if [ "$WORKERS" != "0" ]; then XDIST=(-n "$WORKERS" --dist loadgroup); fi
+echo "==> pytest ${XDIST[*]}"
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "${XDIST[@]}" "$@"
 status=$?
 set -e
 exit $status
