@@ -31,7 +31,7 @@ from bugzot.extensions import db
 from bugzot.fields import EDITABLE, HISTORY_LABELS, MAX_COMMENT, form_values
 from bugzot.forms import apply_error
 from bugzot.forms.bugs import BugEditForm, FileBugForm, HideCommentForm, UploadForm
-from bugzot.markup import render_comment
+from bugzot.markup import comment_html, render_comment
 from bugzot.permissions import require
 from bugzot.services import attachments, bugs
 from bugzot.services.read import bug_page, catalogue
@@ -188,7 +188,7 @@ def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
         attachments=page.attachments, timeline=page.timeline, labels=HISTORY_LABELS,
         cc=page.cc, upload=UploadForm(formdata=None), conflict=conflict, errors=errors,
         posted=posted,
-        render_comment=render_comment, draft_clear=session.pop(DRAFT_CLEAR, None)), status
+        comment_html=comment_html, draft_clear=session.pop(DRAFT_CLEAR, None)), status
 
 
 def _page_or_404(bug_id: int) -> bug_page.BugPage:
