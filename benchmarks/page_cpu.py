@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", help="a git ref to compare with (exported by git archive)")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--pages", default="", help="only the pages whose name contains this")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--setup", help=argparse.SUPPRESS)
@@ -156,14 +157,15 @@ def main() -> None:
             trees = {"before": before, **trees}
         common = ["--db", db_url, "--folder", folder, "--setup", json.dumps(setup)]
         workers = [Worker(name, tree, common) for name, tree in trees.items()]
+        pages = [p for p in PAGES if args.pages in p]
         try:
             for w in workers:  # warm-up: templates compiled, caches filled
-                for page in PAGES:
+                for page in pages:
                     w.run(page, 20)
             results: dict[str, dict[str, list[float]]] = {p: {w.name: [] for w in workers}
-                                                          for p in PAGES}
+                                                          for p in pages}
             for _ in range(args.rounds):
-                for page in PAGES:
+                for page in pages:
                     for w in workers:
                         results[page][w.name].append(w.run(page, args.requests))
         finally:
