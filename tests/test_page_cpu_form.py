@@ -64,6 +64,7 @@ def _both(app, user, bug_id: int) -> tuple[str, str]:
     in one request (one CSRF token)."""
     app.config["ALLOW_ANONYMOUS_BROWSE"] = True
     with app.test_request_context(f"/bugs/{bug_id}"):
+        g.pop("_login_user", None)  # (g outlives the request here: the test's app context)
         if user is not None:
             login(user)
         page = bug_page.bug_page(current_user, bug_id)

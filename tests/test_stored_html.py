@@ -48,6 +48,7 @@ def _page(app, user_id, bug_id, script_root=""):
 
     app.config["ALLOW_ANONYMOUS_BROWSE"] = True
     with app.test_request_context(f"/bugs/{bug_id}", base_url=f"http://localhost{script_root}"):
+        g.pop("_login_user", None)  # (g outlives the request here: the test's app context)
         if user_id is not None:
             g._login_user = db.session.get(User, user_id)
         return views.render_bug(bug_page.bug_page(current_user, bug_id))[0]
