@@ -114,7 +114,7 @@ class _Where:
     full-text index row (``fts.on_index``)."""
 
     def __init__(self, q: BugQuery, user: Any) -> None:
-        self.q, self.user = q, user
+        self.q = q
         self.shape, self.values = filters.bound(q, user)
 
     @cached_property
