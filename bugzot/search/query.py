@@ -264,7 +264,8 @@ def _rows(q: BugQuery, user: Any, where: _Where, cursor: str | None, descending:
 
     key = ("page", dialect, where.shape, visibility.sees_private(user), q.sort, bool(q.words),
            window and (window.size, window.descending, window.bound is not None),
-           index is not None, counted, with_count, cursor is not None, descending, q.limit)
+           index is not None, counted, with_count, cursor is not None, descending, q.limit,
+           COUNT_CAP)
     stmt = statements.for_app().get(key, build, values)
     return list(db.session.execute(stmt, values).all())
 
