@@ -7,6 +7,10 @@ database, and a data migration (``bugzot.migrations.grants.grant``, one line) gi
 permission to the built-in roles of existing ones.
 Object-level rules (e.g. "reporters may edit their own bugs") are registered with
 ``object_rule`` by the module that owns the object.
+
+What a user's role grants is worked out once per request (a page asks ``can`` dozens of
+times): the memo lives in the request's WSGI environ, so a grant or role change counts
+from the next request on, and nothing outlives the request.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, has_request_context, request
 from flask_login import current_user
 
 from bugzot.exceptions import Forbidden
@@ -110,10 +114,30 @@ class SystemActor:
 SYSTEM = SystemActor()
 
 
+_MEMO = "bugzot.granted"  # request.environ key: {id(user): (user, permissions)}
+
+
+def _actual(user: Any) -> Any:
+    """The user behind Flask-Login's ``current_user`` proxy (or ``user`` itself)."""
+    get = getattr(user, "_get_current_object", None)
+    return get() if get is not None else user
+
+
 def granted(user: Any) -> frozenset[str]:
     """The permission names ``user`` holds through their role (anonymous: maybe BUG_VIEW)."""
+    user = _actual(user)
     if isinstance(user, SystemActor):
         return frozenset(ALL_PERMISSIONS)
+    if not has_request_context():
+        return _granted(user)
+    memo = request.environ.setdefault(_MEMO, {})
+    hit = memo.get(id(user))
+    if hit is None or hit[0] is not user:  # (the user kept in the memo: ids stay unique)
+        hit = memo[id(user)] = (user, _granted(user))
+    return hit[1]
+
+
+def _granted(user: Any) -> frozenset[str]:
     if user is None or not getattr(user, "is_authenticated", False):
         if current_app.config.get("ALLOW_ANONYMOUS_BROWSE"):
             return frozenset({BUG_VIEW})

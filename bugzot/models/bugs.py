@@ -114,6 +114,10 @@ class Comment(db.Model):
     number: Mapped[int] = mapped_column()
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # The body as HTML, rendered when it was written by ``markup.stored_html`` version
+    # ``body_html_version`` (NULL: rendered when shown; bulk seeds write none).
+    body_html: Mapped[str | None] = mapped_column(Text)
+    body_html_version: Mapped[int | None] = mapped_column()
     is_private: Mapped[bool] = mapped_column(default=False)
     # Hidden by an admin: shown as "hidden" to everyone but admins.
     is_hidden: Mapped[bool] = mapped_column(default=False)

@@ -85,7 +85,8 @@ def matches(dialect: str, user: Any, words: tuple[str, ...], window: Window | No
     made by ``on_index``; ``counted`` adds ``total``, the number of matches before the
     window is cut (one scan ranks and counts)."""
     private = sees_private(user)
-    stmt = _postgres(words, private) if dialect == "postgresql" else _sqlite(words, private)
+    terms = sa.bindparam("words", search_terms(dialect, words), type_=sa.String)
+    stmt = _postgres(terms, private) if dialect == "postgresql" else _sqlite(terms, private)
     if where:
         stmt = stmt.where(*where)
     bug_id, rank = stmt.selected_columns.bug_id, stmt.selected_columns.rank
@@ -96,14 +97,32 @@ def matches(dialect: str, user: Any, words: tuple[str, ...], window: Window | No
     if window is not None:
         if window.bound is not None:
             key = sa.tuple_(rank, bug_id)
-            bound = sa.tuple_(sa.literal(window.bound[0], sa.Float), sa.literal(window.bound[1]))
+            bound = sa.tuple_(sa.bindparam("rank_bound", window.bound[0], type_=sa.Float),
+                              sa.bindparam("rank_bound_id", window.bound[1], type_=sa.Integer))
             stmt = stmt.where(key < bound if window.descending else key > bound)
         stmt = stmt.order_by(*order).limit(window.size)
     return stmt.subquery("fts")
 
 
-def _postgres(words: tuple[str, ...], private: bool) -> sa.Select:
-    tsquery = sa.func.plainto_tsquery(sa.literal_column("'english'"), " ".join(words))
+def search_terms(dialect: str, words: tuple[str, ...]) -> str:
+    """The bound value the text match compares with: ``plainto_tsquery``'s text, or an
+    FTS5 expression of quoted strings (so no user input is FTS5 syntax)."""
+    if dialect == "postgresql":
+        return " ".join(words)
+    return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def bound_values(dialect: str, words: tuple[str, ...], window: Window | None) -> dict[str, Any]:
+    """The values of the bound parameters ``matches`` writes (statements kept per shape
+    are run with them)."""
+    values: dict[str, Any] = {"words": search_terms(dialect, words)}
+    if window is not None and window.bound is not None:
+        values["rank_bound"], values["rank_bound_id"] = window.bound
+    return values
+
+
+def _postgres(terms: Any, private: bool) -> sa.Select:
+    tsquery = sa.func.plainto_tsquery(sa.literal_column("'english'"), terms)
     public, full = _PG.c.public_tsv, _PG.c.all_tsv
     if private:
         where = sa.or_(public.op("@@")(tsquery), full.op("@@")(tsquery))
@@ -114,11 +133,9 @@ def _postgres(words: tuple[str, ...], private: bool) -> sa.Select:
     return sa.select(_PG.c.bug_id.label("bug_id"), sa.cast(rank, sa.Float).label("rank")).where(where)
 
 
-def _sqlite(words: tuple[str, ...], private: bool) -> sa.Select:
-    # Each word becomes a quoted FTS5 string, so no user input is FTS5 syntax.
-    expression = " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+def _sqlite(terms: Any, private: bool) -> sa.Select:
     fts_table, weights = _SQLITE_ALL if private else _SQLITE_PUBLIC
     table = sa.literal_column(fts_table.name)
     rank = -sa.func.bm25(table, *[sa.literal_column(repr(w)) for w in weights])
     return (sa.select(fts_table.c.rowid.label("bug_id"), sa.cast(rank, sa.Float).label("rank"))
-            .where(table.op("MATCH")(expression)))
+            .where(table.op("MATCH")(terms)))

@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from bugzot import visibility
 from bugzot.extensions import db
 from bugzot.fields import ATTRIBUTES, FIELDS, NAMED_TYPES
 from bugzot.models import Bug, Component, Product, User
 from bugzot.models.bugs import RESOLUTION_ORDER, workflow_order
-from bugzot.search import filters, fts, grouped
+from bugzot.search import filters, fts, grouped, statements
 from bugzot.search.cursors import decode_cursor, encode_cursor
 from bugzot.search.params import RELEVANCE, BugQuery, SearchError
 from bugzot.workflow import PRIORITIES, SEVERITIES, STATUSES
@@ -106,14 +108,28 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _on_index(q: BugQuery, conditions: list[Any]) -> list[Any] | None:
-    """``conditions`` rewritten onto the full-text index row (see ``fts.on_index``), when
-    ``q`` searches text and every condition can be; else None."""
-    if not q.words:
-        return None
-    dialect = _dialect()
-    index = [fts.on_index(dialect, clause) for clause in conditions]
-    return None if any(clause is None for clause in index) else index
+class _Where:
+    """The filters of one list request: their shape and values (``filters.bound``, cheap)
+    and, only when a statement must be built, the WHERE clauses and their copy on the
+    full-text index row (``fts.on_index``)."""
+
+    def __init__(self, q: BugQuery, user: Any) -> None:
+        self.q = q
+        self.shape, self.values = filters.bound(q, user)
+
+    @cached_property
+    def clauses(self) -> list[Any]:
+        return filters.clauses(self.shape, self.values)
+
+    @cached_property
+    def index(self) -> list[Any] | None:
+        """The clauses rewritten onto the full-text index row, when the list searches
+        text on PostgreSQL and every clause can be; else None."""
+        dialect = _dialect()
+        if not self.q.words or dialect != "postgresql":
+            return None
+        index = [fts.on_index(dialect, clause) for clause in self.clauses]
+        return None if any(clause is None for clause in index) else index
 
 
 def filtered(q: BugQuery, user: Any, columns: Sequence[Any], window: fts.Window | None = None,
@@ -161,16 +177,25 @@ def _list_statement(q: BugQuery, user: Any, conditions: list[Any], window: fts.W
     return (stmt.add_columns(match.c.total) if counted else stmt), expr, kind
 
 
+def _paged(stmt: sa.Select, expr: Any, cursor: tuple[Any, int] | None, descending: bool,
+           limit: int) -> sa.Select:
+    """``stmt`` cut to ``limit`` rows strictly beyond the keyset ``cursor`` (sort value,
+    bug id), in the given order; the cursor's values are the parameters ``cursor_value``
+    and ``cursor_id``."""
+    if cursor:
+        key = sa.tuple_(expr, Bug.id)
+        bound = sa.tuple_(sa.bindparam("cursor_value", cursor[0], type_=expr.type),
+                          sa.bindparam("cursor_id", cursor[1], type_=sa.Integer))
+        stmt = stmt.where(key < bound if descending else key > bound)
+    order = (expr.desc(), Bug.id.desc()) if descending else (expr.asc(), Bug.id.asc())
+    return stmt.order_by(*order).limit(limit)
+
+
 def _page(stmt: sa.Select, expr: Any, kind: type, cursor: str | None, descending: bool,
           limit: int) -> list[Any]:
     """Up to ``limit`` rows of ``stmt`` strictly beyond ``cursor`` in the given order."""
-    if cursor:
-        value, bug_id = decode_cursor(cursor, kind)
-        key = sa.tuple_(expr, Bug.id)
-        bound = sa.tuple_(sa.literal(value, type_=expr.type), sa.literal(bug_id))
-        stmt = stmt.where(key < bound if descending else key > bound)
-    order = (expr.desc(), Bug.id.desc()) if descending else (expr.asc(), Bug.id.asc())
-    return list(db.session.execute(stmt.order_by(*order).limit(limit)).all())
+    bound = decode_cursor(cursor, kind) if cursor else None
+    return list(db.session.execute(_paged(stmt, expr, bound, descending, limit)).all())
 
 
 def fetch_page(q: BugQuery, user: Any) -> Page:
@@ -178,8 +203,8 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
     backwards = q.before is not None
     descending = q.descending != backwards  # walking backwards flips the order ...
     cursor = q.before or q.after
-    conditions = filters.conditions(q, user)
-    index = _on_index(q, conditions)
+    where = _Where(q, user)
+    index = where.index
     window, total = None, None
     if q.sort == RELEVANCE:
         # Rank inside the index table and join only the best matches (a few pages' worth):
@@ -188,10 +213,10 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
         # otherwise, if the filters leave too few of its bugs, everything is ranked and joined.
         bound = decode_cursor(cursor, float) if cursor else None
         window = fts.Window(max(RANK_WINDOW, 4 * (q.limit + 1)), descending, bound)
-    rows = _rows(q, user, conditions, cursor, descending, window, index)
+    rows = _rows(q, user, where, cursor, descending, window, index)
     if window is not None and index is None and len(rows) <= q.limit:
         total = rows[0].total if rows else None
-        rows = _rows(q, user, conditions, cursor, descending, with_count=total is None)
+        rows = _rows(q, user, where, cursor, descending, with_count=total is None)
     more = len(rows) > q.limit
     rows = rows[:q.limit]
     if backwards:
@@ -203,26 +228,46 @@ def fetch_page(q: BugQuery, user: Any) -> Page:
     if total is None and rows:
         total = rows[0].total
     if total is None:  # no rows: none match, unless a cursor skipped past them
-        total = db.session.scalar(_count_statement(q, user, conditions, index)) if cursor else 0
+        total = db.session.scalar(_count_statement(q, user, where.clauses, index)) \
+            if cursor else 0
     total, capped = _capped(total)
     return Page(rows, last if has_next else None, first if has_prev else None, total, capped)
 
 
-def _rows(q: BugQuery, user: Any, conditions: list[Any], cursor: str | None, descending: bool,
+def _rows(q: BugQuery, user: Any, where: _Where, cursor: str | None, descending: bool,
           window: fts.Window | None = None, index: list[Any] | None = None,
           with_count: bool = True) -> list[Any]:
-    """Up to ``q.limit + 1`` list rows beyond ``cursor`` (each with the count)."""
-    groups = grouped.groups(q, _dialect())
+    """Up to ``q.limit + 1`` list rows beyond ``cursor`` (each with the count). The
+    statement is built once per shape (``search.statements``) and run with this
+    request's values."""
+    dialect = _dialect()
+    groups = grouped.groups(q, dialect)
     if groups is not None:
-        total = _count_statement(q, user, conditions) if with_count else None
-        return grouped.rows(q, conditions, groups, cursor, descending, q.limit + 1,
+        total = _count_statement(q, user, where.clauses) if with_count else None
+        return grouped.rows(q, where.clauses, groups, cursor, descending, q.limit + 1,
                             _LIST_COLUMNS[None], total)
     counted = with_count and index is not None and window is not None and window.bound is None
-    stmt, expr, kind = _list_statement(q, user, conditions, window, index, counted)
-    if with_count and not counted:  # an uncorrelated subquery: no extra round trip, runs once
-        stmt = stmt.add_columns(
-            _count_statement(q, user, conditions, index).scalar_subquery().label("total"))
-    return _page(stmt, expr, kind, cursor, descending, q.limit + 1)
+    values = dict(where.values)
+    if q.words:
+        values |= fts.bound_values(dialect, q.words, window)
+    bound = None
+    if cursor:
+        bound = decode_cursor(cursor, float if q.sort == RELEVANCE else SORTS[q.sort_key][1])
+        values["cursor_value"], values["cursor_id"] = bound
+
+    def build() -> sa.Select:
+        stmt, expr, _ = _list_statement(q, user, where.clauses, window, index, counted)
+        if with_count and not counted:  # an uncorrelated subquery: no extra round trip
+            stmt = stmt.add_columns(_count_statement(q, user, where.clauses, index)
+                                    .scalar_subquery().label("total"))
+        return _paged(stmt, expr, bound, descending, q.limit + 1)
+
+    key = ("page", dialect, where.shape, visibility.sees_private(user), q.sort, bool(q.words),
+           window and (window.size, window.descending, window.bound is not None),
+           index is not None, counted, with_count, cursor is not None, descending, q.limit,
+           COUNT_CAP)
+    stmt = statements.for_app().get(key, build, values)
+    return list(db.session.execute(stmt, values).all())
 
 
 def _count_statement(q: BugQuery, user: Any, conditions: list[Any] | None = None,

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from bugzot import events
+from bugzot import events, markup
 from bugzot.exceptions import Conflict
 from bugzot.extensions import db
 from bugzot.models import Attachment, Bug, BugChange, Comment, User, utcnow
@@ -97,7 +97,9 @@ class History:
             number = db.session.scalar(select(func.coalesce(func.max(Comment.number), -1))
                                        .where(Comment.bug_id == bug.id)) + 1
         comment = Comment(bug_id=bug.id, number=number, author_id=self.actor.id, body=body,
-                          is_private=private, revision=revision, created_at=self.now,
+                          body_html=markup.stored_html(body, bug.id),
+                          body_html_version=markup.RENDER_VERSION, is_private=private,
+                          revision=revision, created_at=self.now,
                           attachment_id=attachment.id if attachment is not None else None)
         db.session.add(comment)
         db.session.flush()

@@ -31,11 +31,12 @@ from bugzot.extensions import db
 from bugzot.fields import EDITABLE, HISTORY_LABELS, MAX_COMMENT, form_values
 from bugzot.forms import apply_error
 from bugzot.forms.bugs import BugEditForm, FileBugForm, HideCommentForm, UploadForm
-from bugzot.markup import render_comment
+from bugzot.markup import comment_html, render_comment
 from bugzot.permissions import require
 from bugzot.services import attachments, bugs
 from bugzot.services.read import bug_page, catalogue
 from bugzot.services.read import bugs as read
+from bugzot.views import bug_form
 
 bp = Blueprint("bugs", __name__)
 DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
@@ -118,28 +119,40 @@ def new():
 
 
 # -- the bug page -------------------------------------------------------------------------
-def _edit_form(page: bug_page.BugPage, values: dict[str, str], form: BugEditForm | None = None
-               ) -> BugEditForm:
-    """The page's form: current values on GET, choices for the (possibly posted) product."""
+def _form_data(page: bug_page.BugPage, values: dict[str, str]) -> dict:
+    """What the page's form holds on GET (``values`` has the bug's "is_private"; the
+    form's is the new comment's)."""
+    return {**values, "revision": page.bug.revision, "is_private_bug": page.bug.is_private,
+            "is_private": False}
+
+
+def _choices(page: bug_page.BugPage, values: dict[str, str], product_name: str | None
+             ) -> dict[str, list]:
+    """The choices of the form's selects, for the (possibly posted) product."""
     bug = page.bug
-    if form is None:
-        # ("is_private" in ``values`` is the bug's; the form's is the new comment's.)
-        form = BugEditForm(formdata=None, data={**values, "revision": bug.revision,
-                                                "is_private_bug": bug.is_private,
-                                                "is_private": False})
     product = bug.product
-    if form.product.data and form.product.data != product.name:
-        product = catalogue.product_by_name(form.product.data) or product
+    if product_name and product_name != product.name:
+        product = catalogue.product_by_name(product_name) or product
     same = product.id == bug.product_id
     names = catalogue.catalogue_names(product.id)
-    form.product.choices = _names(names["product"], values["product"])
-    form.component.choices = _names(names["component"], values["component"] if same else "")
-    form.version.choices = _names(names["version"], values["version"] if same else "",
-                                  blank=True)
-    form.target_milestone.choices = _names(names["milestone"], values["target_milestone"]
-                                           if same else "", blank=True)
-    form.bug_status.choices = page.status_choices
-    form.removecc.choices = [u.username for u in page.cc]
+    return {
+        "product": _names(names["product"], values["product"]),
+        "component": _names(names["component"], values["component"] if same else ""),
+        "version": _names(names["version"], values["version"] if same else "", blank=True),
+        "target_milestone": _names(names["milestone"], values["target_milestone"]
+                                   if same else "", blank=True),
+        "bug_status": page.status_choices,
+        "removecc": [u.username for u in page.cc],
+    }
+
+
+def _edit_form(page: bug_page.BugPage, values: dict[str, str], form: BugEditForm | None = None
+               ) -> BugEditForm:
+    """The page's WTForms form (a posted one, or the GET values) with its choices."""
+    if form is None:
+        form = BugEditForm(formdata=None, data=_form_data(page, values))
+    for name, choices in _choices(page, values, form.product.data).items():
+        form[name].choices = choices
     return form
 
 
@@ -157,7 +170,11 @@ def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
                conflict: dict | None = None, status: int = 200):
     """Render the bug page (also the mid-air page and the page with form errors)."""
     values = form_values(page.values)
-    form = _edit_form(page, values, form)
+    if form is None and request.method == "GET":  # plain HTML, no widgets (bug_form.py)
+        form = bug_form.plain_form(_form_data(page, values),
+                                   _choices(page, values, values["product"]))
+    else:
+        form = _edit_form(page, values, form)
     errors = error_list(form)
     posted = _posted_from() if request.method == "POST" else None
     ids = _EDIT_IDS if posted == "edit" else _COMMENT_IDS
@@ -171,7 +188,7 @@ def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
         attachments=page.attachments, timeline=page.timeline, labels=HISTORY_LABELS,
         cc=page.cc, upload=UploadForm(formdata=None), conflict=conflict, errors=errors,
         posted=posted,
-        render_comment=render_comment, draft_clear=session.pop(DRAFT_CLEAR, None)), status
+        comment_html=comment_html, draft_clear=session.pop(DRAFT_CLEAR, None)), status
 
 
 def _page_or_404(bug_id: int) -> bug_page.BugPage:
