@@ -24,12 +24,13 @@ blocks readers of the tables it fills.
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
@@ -39,8 +40,18 @@ from bugzot import permissions, workflow
 from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import Classification, Component, Product, User, Version
-from bugzot.seed.storage import bulk_mode, copy_buffer, id_blocks, stamp, write
-from bugzot.seed.texts import Pools, Vectors, rare_sentence
+from bugzot.seed.storage import (
+    TextFields,
+    bulk_mode,
+    copy_bugs,
+    copy_ccs,
+    copy_comments,
+    copy_search,
+    id_blocks,
+    micros,
+    write,
+)
+from bugzot.seed.texts import WEIGHTS, Pools, Vectors, rare_sentence
 from bugzot.services import unit_of_work
 from bugzot.services.passwords import hash_password
 from bugzot.services.roles import ensure_default_roles, role_by_name
@@ -54,6 +65,8 @@ ROLE_MIX = ((permissions.REPORTER, 70), (permissions.EMPLOYEE, 25), (permissions
 STATUS_MIX = (("NEW", 40), ("ASSIGNED", 20), ("UNCONFIRMED", 8), ("REOPENED", 2),
               ("RESOLVED", 15), ("VERIFIED", 7), ("CLOSED", 8))
 SEVERITY_MIX = (1, 3, 10, 60, 15, 6, 5)  # weights in the order of workflow.SEVERITIES
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+A, B, D = WEIGHTS["A"], WEIGHTS["B"], WEIGHTS[""]
 
 
 @dataclass
@@ -84,6 +97,7 @@ class _Spec:
     random_seed: int
     dialect: str
     vectors: Vectors | None  # PostgreSQL: the index rows are written by the seed
+    strings: TextFields | None  # PostgreSQL: the repeated strings, encoded for binary COPY
 
 
 def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
@@ -112,8 +126,11 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     if postgres and bugs:
         vectors = Vectors(db.session.connection(), pools, rare_sentence(rare_word))
         vectors = vectors if vectors.fit(comments_per_bug) else None
+    strings = TextFields({*pools.summaries, *workflow.STATUSES, *workflow.RESOLUTIONS, None,
+                          *workflow.SEVERITIES, *PRIORITIES, *workflow.PLATFORMS,
+                          *workflow.OP_SYSES}) if postgres else None
     spec = _Spec(comments_per_bug, catalogue, people, pools, rare_word, rare_percent / 100,
-                 private_percent / 100, random_seed, dialect, vectors)
+                 private_percent / 100, random_seed, dialect, vectors, strings)
     sizes = [min(batch_size, bugs - start) for start in range(0, bugs, batch_size)]
     done = comments = 0
     # The session's connection: one transaction, committed once at the end.
@@ -192,66 +209,81 @@ def _ensure_catalogue_and_users(count: int, password: str, rng: random.Random):
 
 
 def _batch(ids: list[int], spec: _Spec, number: int) -> tuple[list[int], int, tuple]:
-    """Batch ``number`` ready to write: (bug ids, comment count, rows or COPY text per table)."""
+    """Batch ``number`` ready to write: (bug ids, comment count, binary COPY data per table
+    on PostgreSQL, lists of rows on SQLite)."""
     tables = _generate(ids, spec, random.Random(f"{spec.random_seed}:{number}"))
     comments = len(tables[1])
     if spec.dialect == "postgresql":
-        tables = tuple(copy_buffer(rows) for rows in tables)
+        bugs, comment_rows, ccs, *search = tables
+        tables = (copy_bugs(bugs, spec.strings), copy_comments(comment_rows), copy_ccs(ccs),
+                  *[copy_search(rows, spec.strings) for rows in search])
+        tables = tuple(io.BytesIO(data) for data in tables)
     return ids, comments, tables
 
 
 def _generate(ids: list[int], spec: _Spec, rng: random.Random):
-    """Rows (tuples of str/int/bool/None) for the bugs, comments and CC of one batch."""
-    dialect, pools, catalogue = spec.dialect, spec.pools, spec.catalogue
+    """Rows (tuples of str/int/bool/None, timestamps in ``micros``) for the bugs, comments,
+    CC and (PostgreSQL) full-text index of one batch.
+
+    The random choices of a column are drawn for the whole batch at once (``choices``
+    with ``k``), several times cheaper than one call per row.
+    """
+    pools, vectors, n = spec.pools, spec.vectors, len(ids)
     everyone, employees = spec.people
     replies = spec.comments_per_bug - 1
-    now = datetime.now(UTC)
-    statuses = [s for s, w in STATUS_MIX for _ in range(w)]
-    severities = [s for s, w in zip(workflow.SEVERITIES, SEVERITY_MIX, strict=True) for _ in range(w)]
-    platforms, systems = workflow.PLATFORMS, workflow.OP_SYSES
-    vectors = spec.vectors
-    sentences, rare = pools.sentences, rare_sentence(spec.rare_word)
-    summary_indexes, sentence_indexes = range(len(pools.summaries)), range(len(sentences))
+    now = micros(datetime.now(UTC))
+    second = 1_000_000
+    draw, uniform = rng.choices, rng.random
+    closed = set(workflow.CLOSED_STATUSES)
+    statuses = draw([s for s, w in STATUS_MIX for _ in range(w)], k=n)
+    resolutions = draw(workflow.RESOLUTIONS, k=n)
+    severities = draw([s for s, w in zip(workflow.SEVERITIES, SEVERITY_MIX, strict=True)
+                       for _ in range(w)], k=n)
+    catalogue, reporters, ages = draw(spec.catalogue, k=n), draw(everyone, k=n), \
+        draw(range(3600, 730 * 86400 + 1), k=n)
+    summaries, priorities = draw(range(len(pools.summaries)), k=n), draw(PRIORITIES, k=n)
+    platforms, systems = draw(workflow.PLATFORMS, k=n), draw(workflow.OP_SYSES, k=n)
+    sentence_picks = iter(draw(range(len(pools.sentences)), k=n * (3 + 2 * replies)))
+    delays = iter(draw(range(60, 30 * 86400 + 1), k=n * replies))
+    authors = iter(draw(everyone, k=n * replies))
+    sentences, rare, rare_p, private_p = pools.sentences, rare_sentence(spec.rare_word), \
+        spec.rare_p, spec.private_p
     bugs, comments, ccs, searches = [], [], [], []
-    for bug_id in ids:
-        product_id, component_id, versions, default_assignee = rng.choice(catalogue)
-        status = rng.choice(statuses)
-        resolution = rng.choice(workflow.RESOLUTIONS) if status in workflow.CLOSED_STATUSES else None
-        reporter = rng.choice(everyone)
-        assignee = None if rng.random() < 0.1 else (
-            default_assignee if rng.random() < 0.7 else rng.choice(employees))
-        created = now - timedelta(seconds=rng.randint(3600, 730 * 86400))
-        # Pool texts are drawn by index: the same random numbers as drawing the texts.
-        version, summary = rng.choice(versions), rng.choice(summary_indexes)
-        bug = (bug_id, product_id, component_id, version, pools.summaries[summary], status,
-               resolution, rng.choice(severities), f"P{rng.randint(1, 5)}", rng.choice(platforms),
-               rng.choice(systems), reporter, assignee)
-        is_private = rng.random() < 0.02
-        bugs.append((*bug, is_private, stamp(created, dialect), spec.comments_per_bug))
-        described = rng.choices(sentence_indexes, k=3)
-        description = " ".join(sentences[i] for i in described)
-        with_rare = rng.random() < spec.rare_p
+    for i, bug_id in enumerate(ids):
+        product_id, component_id, versions, default_assignee = catalogue[i]
+        status, reporter, summary = statuses[i], reporters[i], summaries[i]
+        assignee = None if uniform() < 0.1 else (
+            default_assignee if uniform() < 0.7 else employees[int(uniform() * len(employees))])
+        created = moment = now - ages[i] * second
+        is_private = uniform() < 0.02
+        described = [next(sentence_picks), next(sentence_picks), next(sentence_picks)]
+        description = " ".join([sentences[d] for d in described])
+        with_rare = uniform() < rare_p
         if with_rare:
             description += " " + rare
-        moment = created
-        comments.append((bug_id, 0, reporter, description, False, False, stamp(moment, dialect), 1))
+        comments.append((bug_id, 0, reporter, description, False, False, created, 1))
         public, private = [], []
         for number in range(1, replies + 1):
-            moment += timedelta(seconds=rng.randint(60, 30 * 86400))
-            author, said = rng.choice(everyone), rng.choices(sentence_indexes, k=2)
-            hidden_from_most = rng.random() < spec.private_p
-            comments.append((bug_id, number, author, " ".join(sentences[i] for i in said),
-                             hidden_from_most, False, stamp(moment, dialect), number + 1))
+            moment += next(delays) * second
+            said = (next(sentence_picks), next(sentence_picks))
+            hidden_from_most = uniform() < private_p
+            comments.append((bug_id, number, next(authors),
+                             sentences[said[0]] + " " + sentences[said[1]],
+                             hidden_from_most, False, moment, number + 1))
             (private if hidden_from_most else public).extend(said)
-        bugs[-1] += (stamp(min(moment, now), dialect),)
-        if rng.random() < 0.2:
-            ccs.append((bug_id, rng.choice(everyone)))
+        bugs.append((bug_id, product_id, component_id, versions[int(uniform() * len(versions))],
+                     pools.summaries[summary], status,
+                     resolutions[i] if status in closed else None, severities[i], priorities[i],
+                     platforms[i], systems[i], reporter, assignee, is_private, created,
+                     spec.comments_per_bug, min(moment, now)))
+        if uniform() < 0.2:
+            ccs.append((bug_id, everyone[int(uniform() * len(everyone))]))
         if vectors:
-            texts = [([vectors.summaries[summary]], "A"),
-                     ([vectors.sentences[i] for i in described] + ([vectors.rare] if with_rare else []),
-                      "B"),
-                     ([vectors.sentences[i] for i in public], "")]
-            searches.append((bug_id, *vectors.row(texts, [vectors.sentences[i] for i in private]),
+            pieces = vectors.sentences
+            texts = [([vectors.summaries[summary]], A),
+                     ([pieces[d] for d in described] + ([vectors.rare] if with_rare else []), B),
+                     ([pieces[d] for d in public], D)]
+            searches.append((bug_id, *vectors.row(texts, [pieces[d] for d in private]),
                              status, is_private, reporter, product_id))
     return (bugs, comments, ccs, searches) if vectors else (bugs, comments, ccs)
 
