@@ -24,11 +24,12 @@ blocks readers of the tables it fills.
 
 from __future__ import annotations
 
-import io
+import os
 import random
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -103,7 +104,7 @@ class _Spec:
 def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
          rare_percent: float = 1.0, private_percent: float = 5.0, random_seed: int = 1,
          batch_size: int = 10_000, users: int = 200, password: str = "seed-password",
-         rebuild_indexes: bool | None = None,
+         rebuild_indexes: bool | None = None, workers: int | None = None,
          progress: Callable[[int], None] | None = None) -> SeedResult:
     """Add ``bugs`` bugs with ``comments_per_bug`` comments each (the first is the description).
 
@@ -112,6 +113,9 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     ``rebuild_indexes`` (PostgreSQL): drop the foreign keys and non-unique indexes of the
     filled tables for the load and re-create them at the end; by default when the seed
     at least doubles the bugs, since re-creating costs as much as the tables hold.
+    ``workers``: processes generating batches (0: one helper thread; by default one per
+    CPU, at most 4, when there are more than two batches). Batch ``n`` is drawn from
+    its own random generator, so the rows do not depend on who generated them.
     """
     if bugs < 0 or comments_per_bug < 1 or batch_size < 1:
         raise ServiceError("Give at least 0 bugs, 1 comment per bug (the description) and "
@@ -133,17 +137,22 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
                  private_percent / 100, random_seed, dialect, vectors, strings)
     sizes = [min(batch_size, bugs - start) for start in range(0, bugs, batch_size)]
     done = comments = 0
+    if workers is None:  # processes pay off once there are batches to overlap
+        workers = min(4, os.cpu_count() or 1) if len(sizes) > 2 else 0
     # The session's connection: one transaction, committed once at the end.
     try:
-        with ThreadPoolExecutor(max_workers=1) as helper:
+        with (ProcessPoolExecutor(workers) if workers else ThreadPoolExecutor(1)) as helpers:
             conn = db.session.connection()
             restore = bulk_mode(conn, bugs, rebuild_indexes) if postgres else None
             blocks = id_blocks(conn, sizes)
-            pending = helper.submit(_batch, next(blocks), spec, 0) if sizes else None
+            # Helpers build the next batches while the database writes this one.
+            pending = deque(helpers.submit(_batch, next(blocks), spec, number)
+                            for number in range(min(len(sizes), max(workers, 1) + 1)))
             for number in range(len(sizes)):
-                ids, written_comments, tables = pending.result()
-                if number + 1 < len(sizes):  # the helper builds the next batch meanwhile
-                    pending = helper.submit(_batch, next(blocks), spec, number + 1)
+                ids, written_comments, tables = pending.popleft().result()
+                if number + len(pending) + 1 < len(sizes):
+                    pending.append(helpers.submit(_batch, next(blocks), spec,
+                                                  number + len(pending) + 1))
                 write(conn, tables)
                 if postgres and not vectors:
                     conn.execute(text("SELECT bugzot_fts_refresh(:ids)"), {"ids": ids})
@@ -217,7 +226,6 @@ def _batch(ids: list[int], spec: _Spec, number: int) -> tuple[list[int], int, tu
         bugs, comment_rows, ccs, *search = tables
         tables = (copy_bugs(bugs, spec.strings), copy_comments(comment_rows), copy_ccs(ccs),
                   *[copy_search(rows, spec.strings) for rows in search])
-        tables = tuple(io.BytesIO(data) for data in tables)
     return ids, comments, tables
 
 

@@ -10,6 +10,7 @@ them as SQLAlchemy's text format.
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -107,7 +108,7 @@ def write(conn: Connection, tables: tuple) -> None:
     for (table, columns), data in zip(TABLES[:len(tables)], tables, strict=True):
         if conn.dialect.name == "postgresql":
             cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)",
-                               data, size=1 << 20)
+                               io.BytesIO(data), size=1 << 20)
         else:
             marks = ", ".join("?" for _ in columns)
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # nosec B608
