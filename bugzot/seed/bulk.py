@@ -125,7 +125,7 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     catalogue, people, logins = _ensure_catalogue_and_users(users, password, rng)
     dialect = db.session.get_bind().dialect.name
     postgres = dialect == "postgresql"
-    pools = Pools(rng)
+    pools = Pools(random.Random(f"{random_seed}:pools"))  # the same texts on every seed
     vectors = None
     if postgres and bugs:
         vectors = Vectors(db.session.connection(), pools, rare_sentence(rare_word))
@@ -207,9 +207,11 @@ def _ensure_catalogue_and_users(count: int, password: str, rng: random.Random):
         # the seed's bulk-mode DDL would wait for.
         employees = [u.id for u in people if u.role.name != permissions.REPORTER]
         catalogue = []
-        for product in db.session.scalars(select(Product).where(Product.name.in_(PRODUCTS))):
-            versions = [v.id for v in product.versions]
-            for comp in product.components:
+        # In id order: the same seed draws the same rows from it every time.
+        for product in db.session.scalars(select(Product).where(Product.name.in_(PRODUCTS))
+                                          .order_by(Product.id)):
+            versions = sorted(v.id for v in product.versions)
+            for comp in sorted(product.components, key=lambda c: c.id):
                 catalogue.append((product.id, comp.id, versions, comp.default_assignee_id))
         # One login per role, to try the site (or benchmark it) as that kind of user.
         logins = {u.role.name: u.username for u in reversed(people)}
