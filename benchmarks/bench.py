@@ -292,7 +292,7 @@ def main() -> None:
         }
         for path in pages.values():
             session.get(path)  # fails loudly on an error page
-        hits = re.search(r"<strong>([^<]+)</strong>\s*bug", session.get(pages["keyword search"]))
+        hits = re.search(r"<strong>([^<]+)</strong>\s*[^.<]*?bug", session.get(pages["keyword search"]))
 
         rows = [("hello", measure(hello, args.runs, args.seconds, None))]
         for name, path in pages.items():
