@@ -13,6 +13,7 @@ import random
 import struct
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection, text
 
@@ -141,16 +142,24 @@ class Vectors:
         add(private, WEIGHTS[""])
         return public, self._binary(sorted(codes))
 
+    @cached_property
+    def _positions(self) -> tuple[bytes, ...]:
+        """Each code's low 16 bits as the position (weight bits restored) in binary form.
+        Built where vectors are made (a worker process), never pickled with the pieces."""
+        return tuple(struct.pack("!H", low ^ 0xC000) for low in range(1 << 16))
+
     def _binary(self, codes: list[int]) -> bytes:
         """``tsvector``'s binary form of sorted codes: the lexeme count, then each lexeme
         (NUL-ended) with its position count and positions."""
-        positions = struct.pack(f"!{len(codes)}H", *[code & 0xFFFF ^ 0xC000 for code in codes])
         counts = Counter([code >> 16 for code in codes])  # in rank order: the codes are sorted
-        out, heads, start = [_COUNT.pack(len(counts))], self.heads, 0
-        for rank, count in counts.items():
-            out.append(heads[rank][count])
-            out.append(positions[start:start + 2 * count])
-            start += 2 * count
+        out, heads, positions, previous = [_COUNT.pack(len(counts))], self.heads, self._positions, -1
+        put = out.append
+        for code in codes:
+            rank = code >> 16
+            if rank != previous:
+                put(heads[rank][counts[rank]])
+                previous = rank
+            put(positions[code & 0xFFFF])
         return b"".join(out)
 
 
