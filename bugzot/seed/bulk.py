@@ -1,9 +1,10 @@
 """Fast synthetic data for benchmarks and demos: ``flask --app bugzot seed``.
 
-Rows are generated in Python from small pre-built text pools (a helper thread
-builds the next batch while the database writes this one) and written in batches:
-``COPY ... FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite. The whole seed
-is one transaction: if it fails, nothing of it remains.
+Rows are generated in Python from small pre-built text pools, column by column
+(worker processes, or for small seeds a helper thread, build the next batches while
+the database writes this one) and written in batches: binary ``COPY ... FROM STDIN``
+on PostgreSQL, ``executemany`` on SQLite. The whole seed is one transaction: if it
+fails, nothing of it remains.
 
 On SQLite the row triggers of migration 0003 keep the full-text index current.
 On PostgreSQL the seed puts its tables in bulk mode inside that transaction: the
