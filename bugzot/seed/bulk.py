@@ -315,9 +315,12 @@ def _generate(ids: list[int], spec: _Spec, rng: random.Random):
                    "re-create them (default: when the seed at least doubles the bugs).")
 @click.option("--password", default="seed-password", show_default=True,
               help="Password of the generated users (seed0001...).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes generating batches (0: one thread; default: one per CPU, at "
+                   "most 4, when there are more than two batches).")
 def seed_command(bug_count: int, comments_per_bug: int, rare_word: str, rare_percent: float,
                  batch_size: int, random_seed: int, rebuild_indexes: bool | None,
-                 password: str) -> None:
+                 password: str, workers: int | None) -> None:
     """Add synthetic products, users, bugs and comments quickly (COPY on PostgreSQL)."""
     def progress(done: int) -> None:
         click.echo(f"  {done:,} / {bug_count:,} bugs", err=True)
@@ -325,7 +328,7 @@ def seed_command(bug_count: int, comments_per_bug: int, rare_word: str, rare_per
     try:
         result = seed(bug_count, comments_per_bug, rare_word=rare_word, rare_percent=rare_percent,
                       batch_size=batch_size, random_seed=random_seed, password=password,
-                      rebuild_indexes=rebuild_indexes,
+                      rebuild_indexes=rebuild_indexes, workers=workers,
                       progress=progress if bug_count > batch_size else None)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
