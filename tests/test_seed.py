@@ -15,7 +15,7 @@ from bugzot.search.query import count
 
 def test_seed_command_writes_bugs_comments_and_index(app, runner, make_bug):
     result = runner.invoke(args=["seed", "--bugs", "120", "--comments-per-bug", "3",
-                                 "--batch-size", "50", "--rare-word", "zyzzyva",
+                                 "--batch-size", "50", "--workers", "2", "--rare-word", "zyzzyva",
                                  "--rare-percent", "10"])
     assert result.exit_code == 0, result.output
     assert re.search(r"Added 120 bugs and 360 comments in [\d.]+ s", result.output)

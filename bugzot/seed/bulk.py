@@ -1,9 +1,10 @@
 """Fast synthetic data for benchmarks and demos: ``flask --app bugzot seed``.
 
-Rows are generated in Python from small pre-built text pools (a helper thread
-builds the next batch while the database writes this one) and written in batches:
-``COPY ... FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite. The whole seed
-is one transaction: if it fails, nothing of it remains.
+Rows are generated in Python from small pre-built text pools, column by column
+(worker processes, or for small seeds a helper thread, build the next batches while
+the database writes this one) and written in batches: binary ``COPY ... FROM STDIN``
+on PostgreSQL, ``executemany`` on SQLite. The whole seed is one transaction: if it
+fails, nothing of it remains.
 
 On SQLite the row triggers of migration 0003 keep the full-text index current.
 On PostgreSQL the seed puts its tables in bulk mode inside that transaction: the
@@ -24,12 +25,14 @@ blocks readers of the tables it fills.
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
@@ -39,8 +42,18 @@ from bugzot import permissions, workflow
 from bugzot.exceptions import ServiceError
 from bugzot.extensions import db
 from bugzot.models import Classification, Component, Product, User, Version
-from bugzot.seed.storage import bulk_mode, copy_buffer, id_blocks, stamp, write
-from bugzot.seed.texts import Pools, Vectors, rare_sentence
+from bugzot.seed.storage import (
+    TextFields,
+    bulk_mode,
+    copy_bugs,
+    copy_ccs,
+    copy_comments,
+    copy_search,
+    id_blocks,
+    micros,
+    write,
+)
+from bugzot.seed.texts import WEIGHTS, Pools, Vectors, rare_sentence
 from bugzot.services import unit_of_work
 from bugzot.services.passwords import hash_password
 from bugzot.services.roles import ensure_default_roles, role_by_name
@@ -54,6 +67,8 @@ ROLE_MIX = ((permissions.REPORTER, 70), (permissions.EMPLOYEE, 25), (permissions
 STATUS_MIX = (("NEW", 40), ("ASSIGNED", 20), ("UNCONFIRMED", 8), ("REOPENED", 2),
               ("RESOLVED", 15), ("VERIFIED", 7), ("CLOSED", 8))
 SEVERITY_MIX = (1, 3, 10, 60, 15, 6, 5)  # weights in the order of workflow.SEVERITIES
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+A, B, D = WEIGHTS["A"], WEIGHTS["B"], WEIGHTS[""]
 
 
 @dataclass
@@ -84,12 +99,13 @@ class _Spec:
     random_seed: int
     dialect: str
     vectors: Vectors | None  # PostgreSQL: the index rows are written by the seed
+    strings: TextFields | None  # PostgreSQL: the repeated strings, encoded for binary COPY
 
 
 def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
          rare_percent: float = 1.0, private_percent: float = 5.0, random_seed: int = 1,
          batch_size: int = 10_000, users: int = 200, password: str = "seed-password",
-         rebuild_indexes: bool | None = None,
+         rebuild_indexes: bool | None = None, workers: int | None = None,
          progress: Callable[[int], None] | None = None) -> SeedResult:
     """Add ``bugs`` bugs with ``comments_per_bug`` comments each (the first is the description).
 
@@ -98,6 +114,9 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     ``rebuild_indexes`` (PostgreSQL): drop the foreign keys and non-unique indexes of the
     filled tables for the load and re-create them at the end; by default when the seed
     at least doubles the bugs, since re-creating costs as much as the tables hold.
+    ``workers``: processes generating batches (0: one helper thread; by default one per
+    CPU, at most 4, when there are more than two batches). Batch ``n`` is drawn from
+    its own random generator, so the rows do not depend on who generated them.
     """
     if bugs < 0 or comments_per_bug < 1 or batch_size < 1:
         raise ServiceError("Give at least 0 bugs, 1 comment per bug (the description) and "
@@ -107,26 +126,34 @@ def seed(bugs: int, comments_per_bug: int, *, rare_word: str = "quuxolotl",
     catalogue, people, logins = _ensure_catalogue_and_users(users, password, rng)
     dialect = db.session.get_bind().dialect.name
     postgres = dialect == "postgresql"
-    pools = Pools(rng)
+    pools = Pools(random.Random(f"{random_seed}:pools"))  # the same texts on every seed
     vectors = None
     if postgres and bugs:
         vectors = Vectors(db.session.connection(), pools, rare_sentence(rare_word))
         vectors = vectors if vectors.fit(comments_per_bug) else None
+    strings = TextFields({*pools.summaries, *workflow.STATUSES, *workflow.RESOLUTIONS, None,
+                          *workflow.SEVERITIES, *PRIORITIES, *workflow.PLATFORMS,
+                          *workflow.OP_SYSES}) if postgres else None
     spec = _Spec(comments_per_bug, catalogue, people, pools, rare_word, rare_percent / 100,
-                 private_percent / 100, random_seed, dialect, vectors)
+                 private_percent / 100, random_seed, dialect, vectors, strings)
     sizes = [min(batch_size, bugs - start) for start in range(0, bugs, batch_size)]
     done = comments = 0
+    if workers is None:  # processes pay off once there are batches to overlap
+        workers = min(4, os.cpu_count() or 1) if len(sizes) > 2 else 0
     # The session's connection: one transaction, committed once at the end.
     try:
-        with ThreadPoolExecutor(max_workers=1) as helper:
+        with (ProcessPoolExecutor(workers) if workers else ThreadPoolExecutor(1)) as helpers:
             conn = db.session.connection()
             restore = bulk_mode(conn, bugs, rebuild_indexes) if postgres else None
             blocks = id_blocks(conn, sizes)
-            pending = helper.submit(_batch, next(blocks), spec, 0) if sizes else None
+            # Helpers build the next batches while the database writes this one.
+            pending = deque(helpers.submit(_batch, next(blocks), spec, number)
+                            for number in range(min(len(sizes), max(workers, 1) + 1)))
             for number in range(len(sizes)):
-                ids, written_comments, tables = pending.result()
-                if number + 1 < len(sizes):  # the helper builds the next batch meanwhile
-                    pending = helper.submit(_batch, next(blocks), spec, number + 1)
+                ids, written_comments, tables = pending.popleft().result()
+                if number + len(pending) + 1 < len(sizes):
+                    pending.append(helpers.submit(_batch, next(blocks), spec,
+                                                  number + len(pending) + 1))
                 write(conn, tables)
                 if postgres and not vectors:
                     conn.execute(text("SELECT bugzot_fts_refresh(:ids)"), {"ids": ids})
@@ -181,9 +208,11 @@ def _ensure_catalogue_and_users(count: int, password: str, rng: random.Random):
         # the seed's bulk-mode DDL would wait for.
         employees = [u.id for u in people if u.role.name != permissions.REPORTER]
         catalogue = []
-        for product in db.session.scalars(select(Product).where(Product.name.in_(PRODUCTS))):
-            versions = [v.id for v in product.versions]
-            for comp in product.components:
+        # In id order: the same seed draws the same rows from it every time.
+        for product in db.session.scalars(select(Product).where(Product.name.in_(PRODUCTS))
+                                          .order_by(Product.id)):
+            versions = sorted(v.id for v in product.versions)
+            for comp in sorted(product.components, key=lambda c: c.id):
                 catalogue.append((product.id, comp.id, versions, comp.default_assignee_id))
         # One login per role, to try the site (or benchmark it) as that kind of user.
         logins = {u.role.name: u.username for u in reversed(people)}
@@ -192,66 +221,80 @@ def _ensure_catalogue_and_users(count: int, password: str, rng: random.Random):
 
 
 def _batch(ids: list[int], spec: _Spec, number: int) -> tuple[list[int], int, tuple]:
-    """Batch ``number`` ready to write: (bug ids, comment count, rows or COPY text per table)."""
+    """Batch ``number`` ready to write: (bug ids, comment count, binary COPY data per table
+    on PostgreSQL, lists of rows on SQLite)."""
     tables = _generate(ids, spec, random.Random(f"{spec.random_seed}:{number}"))
     comments = len(tables[1])
     if spec.dialect == "postgresql":
-        tables = tuple(copy_buffer(rows) for rows in tables)
+        bugs, comment_rows, ccs, *search = tables
+        tables = (copy_bugs(bugs, spec.strings), copy_comments(comment_rows), copy_ccs(ccs),
+                  *[copy_search(rows, spec.strings) for rows in search])
     return ids, comments, tables
 
 
 def _generate(ids: list[int], spec: _Spec, rng: random.Random):
-    """Rows (tuples of str/int/bool/None) for the bugs, comments and CC of one batch."""
-    dialect, pools, catalogue = spec.dialect, spec.pools, spec.catalogue
+    """Rows (tuples of str/int/bool/None, timestamps in ``micros``) for the bugs, comments,
+    CC and (PostgreSQL) full-text index of one batch.
+
+    The random choices of a column are drawn for the whole batch at once (``choices``
+    with ``k``), several times cheaper than one call per row.
+    """
+    pools, vectors, n = spec.pools, spec.vectors, len(ids)
     everyone, employees = spec.people
     replies = spec.comments_per_bug - 1
-    now = datetime.now(UTC)
-    statuses = [s for s, w in STATUS_MIX for _ in range(w)]
-    severities = [s for s, w in zip(workflow.SEVERITIES, SEVERITY_MIX, strict=True) for _ in range(w)]
-    platforms, systems = workflow.PLATFORMS, workflow.OP_SYSES
-    vectors = spec.vectors
-    sentences, rare = pools.sentences, rare_sentence(spec.rare_word)
-    summary_indexes, sentence_indexes = range(len(pools.summaries)), range(len(sentences))
+    now = micros(datetime.now(UTC))
+    second = 1_000_000
+    draw, uniform = rng.choices, rng.random
+    closed = set(workflow.CLOSED_STATUSES)
+    statuses = draw([s for s, w in STATUS_MIX for _ in range(w)], k=n)
+    resolutions = draw(workflow.RESOLUTIONS, k=n)
+    severities = draw([s for s, w in zip(workflow.SEVERITIES, SEVERITY_MIX, strict=True)
+                       for _ in range(w)], k=n)
+    catalogue, reporters, ages = draw(spec.catalogue, k=n), draw(everyone, k=n), \
+        draw(range(3600, 730 * 86400 + 1), k=n)
+    summaries, priorities = draw(range(len(pools.summaries)), k=n), draw(PRIORITIES, k=n)
+    platforms, systems = draw(workflow.PLATFORMS, k=n), draw(workflow.OP_SYSES, k=n)
+    sentence_picks = iter(draw(range(len(pools.sentences)), k=n * (3 + 2 * replies)))
+    delays = iter(draw(range(60, 30 * 86400 + 1), k=n * replies))
+    authors = iter(draw(everyone, k=n * replies))
+    sentences, rare, rare_p, private_p = pools.sentences, rare_sentence(spec.rare_word), \
+        spec.rare_p, spec.private_p
     bugs, comments, ccs, searches = [], [], [], []
-    for bug_id in ids:
-        product_id, component_id, versions, default_assignee = rng.choice(catalogue)
-        status = rng.choice(statuses)
-        resolution = rng.choice(workflow.RESOLUTIONS) if status in workflow.CLOSED_STATUSES else None
-        reporter = rng.choice(everyone)
-        assignee = None if rng.random() < 0.1 else (
-            default_assignee if rng.random() < 0.7 else rng.choice(employees))
-        created = now - timedelta(seconds=rng.randint(3600, 730 * 86400))
-        # Pool texts are drawn by index: the same random numbers as drawing the texts.
-        version, summary = rng.choice(versions), rng.choice(summary_indexes)
-        bug = (bug_id, product_id, component_id, version, pools.summaries[summary], status,
-               resolution, rng.choice(severities), f"P{rng.randint(1, 5)}", rng.choice(platforms),
-               rng.choice(systems), reporter, assignee)
-        is_private = rng.random() < 0.02
-        bugs.append((*bug, is_private, stamp(created, dialect), spec.comments_per_bug))
-        described = rng.choices(sentence_indexes, k=3)
-        description = " ".join(sentences[i] for i in described)
-        with_rare = rng.random() < spec.rare_p
+    for i, bug_id in enumerate(ids):
+        product_id, component_id, versions, default_assignee = catalogue[i]
+        status, reporter, summary = statuses[i], reporters[i], summaries[i]
+        assignee = None if uniform() < 0.1 else (
+            default_assignee if uniform() < 0.7 else employees[int(uniform() * len(employees))])
+        created = moment = now - ages[i] * second
+        is_private = uniform() < 0.02
+        described = [next(sentence_picks), next(sentence_picks), next(sentence_picks)]
+        description = " ".join([sentences[d] for d in described])
+        with_rare = uniform() < rare_p
         if with_rare:
             description += " " + rare
-        moment = created
-        comments.append((bug_id, 0, reporter, description, False, False, stamp(moment, dialect), 1))
+        comments.append((bug_id, 0, reporter, description, False, False, created, 1))
         public, private = [], []
         for number in range(1, replies + 1):
-            moment += timedelta(seconds=rng.randint(60, 30 * 86400))
-            author, said = rng.choice(everyone), rng.choices(sentence_indexes, k=2)
-            hidden_from_most = rng.random() < spec.private_p
-            comments.append((bug_id, number, author, " ".join(sentences[i] for i in said),
-                             hidden_from_most, False, stamp(moment, dialect), number + 1))
+            moment += next(delays) * second
+            said = (next(sentence_picks), next(sentence_picks))
+            hidden_from_most = uniform() < private_p
+            comments.append((bug_id, number, next(authors),
+                             sentences[said[0]] + " " + sentences[said[1]],
+                             hidden_from_most, False, moment, number + 1))
             (private if hidden_from_most else public).extend(said)
-        bugs[-1] += (stamp(min(moment, now), dialect),)
-        if rng.random() < 0.2:
-            ccs.append((bug_id, rng.choice(everyone)))
+        bugs.append((bug_id, product_id, component_id, versions[int(uniform() * len(versions))],
+                     pools.summaries[summary], status,
+                     resolutions[i] if status in closed else None, severities[i], priorities[i],
+                     platforms[i], systems[i], reporter, assignee, is_private, created,
+                     spec.comments_per_bug, min(moment, now)))
+        if uniform() < 0.2:
+            ccs.append((bug_id, everyone[int(uniform() * len(everyone))]))
         if vectors:
-            texts = [([vectors.summaries[summary]], "A"),
-                     ([vectors.sentences[i] for i in described] + ([vectors.rare] if with_rare else []),
-                      "B"),
-                     ([vectors.sentences[i] for i in public], "")]
-            searches.append((bug_id, *vectors.row(texts, [vectors.sentences[i] for i in private]),
+            pieces = vectors.sentences
+            texts = [([vectors.summaries[summary]], A),
+                     ([pieces[d] for d in described] + ([vectors.rare] if with_rare else []), B),
+                     ([pieces[d] for d in public], D)]
+            searches.append((bug_id, *vectors.row(texts, [pieces[d] for d in private]),
                              status, is_private, reporter, product_id))
     return (bugs, comments, ccs, searches) if vectors else (bugs, comments, ccs)
 
@@ -272,9 +315,12 @@ def _generate(ids: list[int], spec: _Spec, rng: random.Random):
                    "re-create them (default: when the seed at least doubles the bugs).")
 @click.option("--password", default="seed-password", show_default=True,
               help="Password of the generated users (seed0001...).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes generating batches (0: one thread; default: one per CPU, at "
+                   "most 4, when there are more than two batches).")
 def seed_command(bug_count: int, comments_per_bug: int, rare_word: str, rare_percent: float,
                  batch_size: int, random_seed: int, rebuild_indexes: bool | None,
-                 password: str) -> None:
+                 password: str, workers: int | None) -> None:
     """Add synthetic products, users, bugs and comments quickly (COPY on PostgreSQL)."""
     def progress(done: int) -> None:
         click.echo(f"  {done:,} / {bug_count:,} bugs", err=True)
@@ -282,7 +328,7 @@ def seed_command(bug_count: int, comments_per_bug: int, rare_word: str, rare_per
     try:
         result = seed(bug_count, comments_per_bug, rare_word=rare_word, rare_percent=rare_percent,
                       batch_size=batch_size, random_seed=random_seed, password=password,
-                      rebuild_indexes=rebuild_indexes,
+                      rebuild_indexes=rebuild_indexes, workers=workers,
                       progress=progress if bug_count > batch_size else None)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc

@@ -1,12 +1,19 @@
 """Writing seeded rows fast: bulk mode on PostgreSQL (triggers off, indexes and foreign
-keys re-created at the end), fresh id blocks, and COPY (PostgreSQL) or ``executemany``
-(SQLite) batches, all in the seed's one transaction."""
+keys re-created at the end), fresh id blocks, and binary COPY (PostgreSQL) or
+``executemany`` (SQLite) batches, all in the seed's one transaction.
+
+Generated rows carry their timestamps as microseconds since 2000-01-01 UTC, which is
+PostgreSQL's binary form of ``timestamptz``: its COPY takes the rows without parsing
+text (two to three times cheaper than the text format, tsvectors above all); SQLite gets
+them as SQLAlchemy's text format.
+"""
 
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, text
 
@@ -14,6 +21,7 @@ from sqlalchemy import Connection, text
 # tables whose foreign keys and non-unique indexes a large seed re-creates at the end.
 FTS_INSERT_TRIGGERS = (("bugs", "bug_search_bugs_ins"), ("comments", "bug_search_comments_ins"))
 FILLED_TABLES = ("bugs", "comments", "bug_cc", "bug_search")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's binary timestamps count from here
 
 
 def bulk_mode(conn: Connection, bugs: int, rebuild: bool | None) -> Callable[[], None]:
@@ -32,7 +40,7 @@ def bulk_mode(conn: Connection, bugs: int, rebuild: bool | None) -> Callable[[],
     if rebuild is None:
         rebuild = bugs >= max(1, conn.scalar(text("SELECT count(*) FROM bugs")))
     keys, indexes = [], []
-    # bandit B608 here and in _write: fixed SQL text; table names from FILLED_TABLES/TABLES.
+    # bandit B608 here and in write: fixed SQL text; table names from FILLED_TABLES/TABLES.
     if rebuild:
         tables = {"tables": list(FILLED_TABLES)}
         filled = "(SELECT to_regclass(name) FROM unnest(CAST(:tables AS text[])) AS name)"
@@ -75,10 +83,9 @@ def id_blocks(conn: Connection, sizes: list[int]) -> Iterator[list[int]]:
         start += size
 
 
-def stamp(moment: datetime, dialect: str) -> str:
-    if dialect == "postgresql":
-        return moment.isoformat()
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite format (UTC)
+def micros(moment: datetime) -> int:
+    """``moment`` as a generated row carries it: microseconds since 2000-01-01 UTC."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 BUG_COLUMNS = ("id", "product_id", "component_id", "version_id", "summary", "status", "resolution",
@@ -87,43 +94,117 @@ BUG_COLUMNS = ("id", "product_id", "component_id", "version_id", "summary", "sta
 COMMENT_COLUMNS = ("bug_id", "number", "author_id", "body", "is_private", "is_hidden", "created_at",
                    "revision")
 CC_COLUMNS = ("bug_id", "user_id")
-
-
 SEARCH_COLUMNS = ("bug_id", "public_tsv", "all_tsv", "status", "is_private", "reporter_id",
                   "product_id")
 TABLES = (("bugs", BUG_COLUMNS), ("comments", COMMENT_COLUMNS), ("bug_cc", CC_COLUMNS),
           ("bug_search", SEARCH_COLUMNS))  # bug_search: PostgreSQL only (SQLite's triggers fill it)
+STAMPED = {"bugs": (14, 16), "comments": (6,)}  # the timestamp columns of each table
 
 
 def write(conn: Connection, tables: tuple) -> None:
-    """Insert one batch from ``_batch`` in ``conn``'s transaction (COPY on PostgreSQL)."""
+    """Insert one batch from ``bulk._batch`` in ``conn``'s transaction: binary COPY
+    buffers on PostgreSQL, lists of rows on SQLite."""
     cursor = conn.connection.cursor()
     for (table, columns), data in zip(TABLES[:len(tables)], tables, strict=True):
         if conn.dialect.name == "postgresql":
-            cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", data,
-                               size=1 << 20)
+            cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)",
+                               io.BytesIO(data), size=1 << 20)
         else:
             marks = ", ".join("?" for _ in columns)
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # nosec B608
-                               data)
+                               sqlite_rows(data, STAMPED.get(table, ())))
     cursor.close()
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def sqlite_rows(rows: list[tuple], stamped: tuple[int, ...]) -> Iterator[tuple]:
+    """Rows with their timestamps in SQLAlchemy's SQLite format (UTC)."""
+    for row in rows:
+        row = list(row)
+        for column in stamped:
+            row[column] = (EPOCH + timedelta(microseconds=row[column])).strftime(
+                "%Y-%m-%d %H:%M:%S.%f")
+        yield tuple(row)
 
 
-def copy_buffer(rows: list[tuple]) -> io.StringIO:
-    """Rows in COPY text format (only a --rare-word can bring characters to escape)."""
-    def cell(value) -> str:
-        if value is None:
-            return "\\N"
-        if value is True:
-            return "t"
-        if value is False:
-            return "f"
-        if isinstance(value, str) and ("\\" in value or "\t" in value or "\n" in value
-                                       or "\r" in value):
-            return value.translate(_COPY_ESCAPES)
-        return str(value)
+# -- PostgreSQL's binary COPY format ------------------------------------------------
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+COPY_TRAILER = struct.pack("!h", -1)
+NULL = struct.pack("!i", -1)
 
-    return io.StringIO("".join("\t".join(map(cell, row)) + "\n" for row in rows))
+
+def field(value: bytes) -> bytes:
+    """One variable-length field of a binary COPY row: its length, then its bytes."""
+    return struct.pack("!i", len(value)) + value
+
+
+class TextFields:
+    """Binary COPY fields of the few distinct short strings a table repeats (``None``:
+    NULL), encoded once."""
+
+    def __init__(self, values):
+        self.fields = {value: NULL if value is None else field(value.encode())
+                       for value in values}
+
+    def __getitem__(self, value: str | None) -> bytes:
+        return self.fields[value]
+
+
+_BUG_HEAD = struct.Struct("!hiiiiiiii")  # 17 fields; id, product, component, version
+_BUG_TAIL = struct.Struct("!iiiiibiqiiiq")  # reporter, assignee, private, created, revision, updated
+_BUG_TAIL_UNASSIGNED = struct.Struct("!iiiibiqiiiq")
+_COMMENT_HEAD = struct.Struct("!hiiiiiii")  # 8 fields; bug, number, author, length of the body
+_COMMENT_TAIL = struct.Struct("!ibibiqii")  # private, hidden, created, revision
+_CC = struct.Struct("!hiiii")
+_SEARCH_HEAD = struct.Struct("!hii")  # 7 fields; bug
+_SEARCH_TAIL = struct.Struct("!ibiiii")  # private, reporter, product (after the status text)
+
+
+def copy_bugs(rows: list[tuple], strings: TextFields) -> bytes:
+    """Binary COPY data of ``BUG_COLUMNS`` rows (version never NULL; ``strings`` has every
+    summary, status, resolution, severity, priority, platform and OS of the rows)."""
+    out = [COPY_HEADER]
+    head, tail, unassigned, put = _BUG_HEAD.pack, _BUG_TAIL.pack, _BUG_TAIL_UNASSIGNED.pack, out.append
+    for (bug, product, component, version, summary, status, resolution, severity, priority,
+         platform, op_sys, reporter, assignee, private, created, revision, updated) in rows:
+        put(head(17, 4, bug, 4, product, 4, component, 4, version))
+        put(strings[summary] + strings[status] + strings[resolution] + strings[severity]
+            + strings[priority] + strings[platform] + strings[op_sys])
+        put(unassigned(4, reporter, -1, 1, private, 8, created, 4, revision, 8, updated)
+            if assignee is None else
+            tail(4, reporter, 4, assignee, 1, private, 8, created, 4, revision, 8, updated))
+    put(COPY_TRAILER)
+    return b"".join(out)
+
+
+def copy_comments(rows: list[tuple]) -> bytes:
+    """Binary COPY data of ``COMMENT_COLUMNS`` rows."""
+    out = [COPY_HEADER]
+    head, tail, put = _COMMENT_HEAD.pack, _COMMENT_TAIL.pack, out.append
+    for bug, number, author, body, private, hidden, created, revision in rows:
+        body = body.encode()
+        put(head(8, 4, bug, 4, number, 4, author, len(body)))
+        put(body)
+        put(tail(1, private, 1, hidden, 8, created, 4, revision))
+    put(COPY_TRAILER)
+    return b"".join(out)
+
+
+def copy_ccs(rows: list[tuple]) -> bytes:
+    """Binary COPY data of ``CC_COLUMNS`` rows."""
+    pack = _CC.pack
+    return b"".join([COPY_HEADER, *[pack(2, 4, bug, 4, user) for bug, user in rows], COPY_TRAILER])
+
+
+def copy_search(rows: list[tuple], strings: TextFields) -> bytes:
+    """Binary COPY data of ``SEARCH_COLUMNS`` rows whose vectors are already in
+    ``tsvector``'s binary form (``all_tsv`` may be None)."""
+    out = [COPY_HEADER]
+    head, tail, put = _SEARCH_HEAD.pack, _SEARCH_TAIL.pack, out.append
+    for bug, public, everything, status, private, reporter, product in rows:
+        put(head(7, 4, bug))
+        put(field(public))
+        put(NULL if everything is None else field(everything))
+        put(strings[status])
+        put(tail(1, private, 4, reporter, 4, product))
+    put(COPY_TRAILER)
+    return b"".join(out)

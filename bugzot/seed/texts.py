@@ -3,14 +3,17 @@
 Summaries and comment sentences are generated once per seed from a small vocabulary;
 bugs pick from them by index. On PostgreSQL each pool text's ``to_tsvector`` is computed
 once and a bug's index row is put together from those pieces exactly as
-``bugzot_fts_refresh`` would compute it (``tests/test_seed.py`` compares the two).
+``bugzot_fts_refresh`` would compute it (``tests/test_seed.py`` compares the two), in
+``tsvector``'s binary COPY form.
 """
 
 from __future__ import annotations
 
 import random
-import re
+import struct
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection, text
 
@@ -42,16 +45,20 @@ class Pools:
             for _ in range(4000)]
 
 
-# A tsvector as PostgreSQL prints it: 'lexeme':1,4 'other':2 (no weights in to_tsvector's).
-_ENTRY = re.compile(r"'((?:[^']|'')*)'(?::([0-9,]+))?")
 _MARKER = "9876543210"  # a number: its own lexeme, at the position after the text's last word
+# A position's weight in tsvector's binary form is its top two bits (A 3, B 2, C 1, D 0).
+# The codes below carry "3 - weight" there instead (A 0, B 1, D 3: the order of the texts
+# in a bug's vector), so that sorting codes also sorts each lexeme's positions; XOR with
+# 0xC000 turns them back.
+WEIGHTS = {"A": 0 << 14, "B": 1 << 14, "C": 2 << 14, "": 3 << 14}
+_COUNT = struct.Struct("!i")
 
 
 @dataclass(frozen=True)
 class Piece:
     """``to_tsvector('english', text)`` of one pool text, ready to be placed after others."""
 
-    entries: tuple[tuple[str, int], ...]  # ("'lexeme':", position), one per position
+    codes: tuple[int, ...]  # lexeme rank << 16 | position, one per position
     width: int  # positions the text takes (stop words count, though they leave no lexeme)
     top: int  # its highest lexeme position, 0 when it has none
 
@@ -65,17 +72,36 @@ class Vectors:
 
     Inside one text (a description of several sentences, comments joined by newlines)
     each text's positions follow the words before it; across ``||`` PostgreSQL moves the
-    right vector's positions up by the left one's highest position. The literal lists a
-    lexeme once per position; PostgreSQL merges them when it reads the literal.
+    right vector's positions up by the left one's highest position. The vectors come out
+    in ``tsvector``'s binary COPY form (lexemes sorted, each once with its positions),
+    which PostgreSQL takes without parsing. Every pool lexeme has a rank in that sort
+    order, so a bug's vector is one sort of small integers.
     """
 
     def __init__(self, conn: Connection, pools: Pools, rare: str):
         texts = [*pools.summaries, *pools.sentences, rare]
-        rows = conn.execute(text(
-            "SELECT to_tsvector('english', t)::text, to_tsvector('english', t || ' ' || :marker)::text "
-            "FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"),
-            {"texts": texts, "marker": _MARKER}).all()
-        pieces = [self._piece(alone, marked) for alone, marked in rows]
+        entries: list[list[tuple[bytes, int]]] = [[] for _ in texts]
+        widths = [0] * len(texts)
+        pool = "unnest(CAST(:texts AS text[])) WITH ORDINALITY AS u(t, n)"
+        for n, lexeme, positions in conn.execute(text(
+                f"SELECT n, v.lexeme, v.positions FROM {pool}, "  # nosec B608: fixed text
+                "unnest(to_tsvector('english', t)) AS v"), {"texts": texts}):
+            entries[n - 1].extend((lexeme.encode(), p) for p in positions)
+        # The marker's last position, less one: how many positions the text takes.
+        for n, width in conn.execute(text(
+                f"SELECT n, v.positions[array_upper(v.positions, 1)] - 1 FROM {pool}, "  # nosec B608
+                "unnest(to_tsvector('english', t || ' ' || :marker)) AS v WHERE v.lexeme = :marker"),
+                {"texts": texts, "marker": _MARKER}):
+            widths[n - 1] = width
+        # PostgreSQL orders lexemes by their bytes (a prefix first), as Python does.
+        self.lexemes = sorted({lexeme for found in entries for lexeme, _ in found})
+        rank = {lexeme: number for number, lexeme in enumerate(self.lexemes)}
+        # Each lexeme's start in binary form, by position count: NUL-ended, then the count.
+        self.heads = [[lexeme + b"\0" + struct.pack("!H", n) for n in range(257)]
+                      for lexeme in self.lexemes]
+        pieces = [Piece(tuple(sorted(rank[lexeme] << 16 | p for lexeme, p in found)), width,
+                        max((p for _, p in found), default=0))
+                  for found, width in zip(entries, widths, strict=True)]
         self.summaries = pieces[:len(pools.summaries)]
         self.sentences = pieces[len(pools.summaries):-1]
         self.rare = pieces[-1]
@@ -89,28 +115,20 @@ class Vectors:
                  + 2 * (comments_per_bug - 1) * widest)
         return words < 256
 
-    @staticmethod
-    def _piece(alone: str, marked: str) -> Piece:
-        # PostgreSQL prints ' and \\ in a lexeme doubled: the form a literal needs again.
-        entries = tuple((f"'{lexeme}':", int(p)) for lexeme, positions in _ENTRY.findall(alone)
-                        for p in positions.split(","))
-        width = int(dict(_ENTRY.findall(marked))[_MARKER].split(",")[-1]) - 1
-        return Piece(entries, width, max((p for _, p in entries), default=0))
-
-    @staticmethod
-    def row(texts: list[tuple[list[Piece], str]], private: list[Piece]) -> tuple[str, str | None]:
-        """``public_tsv`` and ``all_tsv`` literals of a bug whose public texts are ``texts``
-        (the pieces of each, and its weight: "A", "B" or "" for D) and whose private comments
-        are ``private`` (their pieces, in comment order)."""
-        out: list[str] = []
+    def row(self, texts: list[tuple[list[Piece], int]], private: list[Piece]
+            ) -> tuple[bytes, bytes | None]:
+        """``public_tsv`` and ``all_tsv`` (binary) of a bug whose public texts are ``texts``
+        (the pieces of each, and its ``WEIGHTS`` bits) and whose private comments are
+        ``private`` (their pieces, in comment order)."""
+        codes: list[int] = []
         shift = 0  # the highest position so far: where the next vector of the || starts
 
-        def add(pieces: list[Piece], weight: str) -> None:
+        def add(pieces: list[Piece], weight: int) -> None:
             nonlocal shift
             offset = top = 0
             for piece in pieces:
-                base = shift + offset
-                out.extend([f"{lexeme}{base + p}{weight}" for lexeme, p in piece.entries])
+                base = shift + offset + weight
+                codes.extend([code + base for code in piece.codes])
                 if piece.top:
                     top = offset + piece.top
                 offset += piece.width
@@ -118,12 +136,31 @@ class Vectors:
 
         for pieces, weight in texts:
             add(pieces, weight)
-        public = " ".join(out)
+        public = self._binary(sorted(codes))
         if not private:
             return public, None
-        add(private, "")
-        return public, " ".join(out)
+        add(private, WEIGHTS[""])
+        return public, self._binary(sorted(codes))
 
+    @cached_property
+    def _positions(self) -> tuple[bytes, ...]:
+        """Each code's low 16 bits as the position (weight bits restored) in binary form.
+        Built where vectors are made (a worker process), never pickled with the pieces."""
+        return tuple(struct.pack("!H", low ^ 0xC000) for low in range(1 << 16))
+
+    def _binary(self, codes: list[int]) -> bytes:
+        """``tsvector``'s binary form of sorted codes: the lexeme count, then each lexeme
+        (NUL-ended) with its position count and positions."""
+        counts = Counter([code >> 16 for code in codes])  # in rank order: the codes are sorted
+        out, heads, positions, previous = [_COUNT.pack(len(counts))], self.heads, self._positions, -1
+        put = out.append
+        for code in codes:
+            rank = code >> 16
+            if rank != previous:
+                put(heads[rank][counts[rank]])
+                previous = rank
+            put(positions[code & 0xFFFF])
+        return b"".join(out)
 
 
 def rare_sentence(word: str) -> str:
