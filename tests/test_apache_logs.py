@@ -147,9 +147,14 @@ def test_logrotate_snippet_rotates_and_apache_reopens(tmp_path):
         rotated = folder / "bugzot-access.log.1"
         assert "first=1" in rotated.read_text()  # delaycompress: not yet gzipped
 
-        # After the graceful restart Apache writes to a new bugzot-access.log.
+        # After the graceful restart Apache writes to a new bugzot-access.log. (While it
+        # restarts, an old child may still log a request into the rotated file: each
+        # probe has its own marker, and the one found in the new file is not in the old.)
+        probes = []
+
         def reopened():
-            site.browser().get("/_health?second=1")
-            return access.exists() and "second=1" in access.read_text()
+            probes.append(f"second={len(probes) + 1}&")
+            site.browser().get(f"/_health?{probes[-1]}")
+            return access.exists() and probes[-1] in access.read_text()
         assert _eventually(reopened, seconds=20, step=0.5), site.log_tail()
-        assert "second=1" not in rotated.read_text()
+        assert probes[-1] not in rotated.read_text()
