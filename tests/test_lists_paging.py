@@ -141,7 +141,7 @@ def test_name_sorts_take_each_groups_first_bugs_along_an_index(client, auth, man
             # key (the planner's cheaper choice at this size); never a scan of all bugs.
             assert "Seq Scan on bugs" not in plan, plan
             assert f"ix_bugs_{key}_id" in plan or re.search(
-                r"->  Limit .*\n\s+->  Index Scan using pk_bugs on bugs \w+ .*\n\s+Filter: \("
+                r"->  Limit .*\n\s+->  Index Scan using pk_bugs on bugs \w+ .*\n\s+Filter: \(+"
                 + key + r" = ", plan), plan
 
 
