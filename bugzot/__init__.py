@@ -34,12 +34,13 @@ def create_app(
 
     from bugzot import cli, errors, hooks, notify, security
     from bugzot.api import register_api
-    from bugzot.views import register_blueprints
+    from bugzot.views import page_cache, register_blueprints
 
     security.init_routing(app)  # first: its checks run before every other hook's
     register_extensions(app)
     notify.init_app(app)
     register_blueprints(app)
+    page_cache.init_app(app)
     register_api(app)
     security.init_app(app)
     errors.register_errorhandlers(app)

@@ -80,6 +80,11 @@ ATTACHMENT_INTERNAL_REDIRECT = None  # e.g. "/_att/": Apache serves downloads (d
 
 # One INFO line per request (method, path, status, ms, user); slower than
 # SLOW_REQUEST_MS is a WARNING. Under mod_wsgi these land in Apache's error log.
+# Rendered bodies of hot pages (bug page, list, search) kept per process, at most this
+# many bytes; 0 switches the cache off. Keys cover everything a body shows
+# (bugzot/views/page_cache.py), so a change is seen at the next request.
+PAGE_CACHE_BYTES = 32 * 1024 * 1024
+
 LOG_LEVEL = "INFO"
 SLOW_REQUEST_MS = 500
 

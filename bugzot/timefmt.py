@@ -16,6 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 COOKIE = "tz"
+RECORDING = "bugzot.when_expiry"  # request.environ: [earliest moment a text goes out of date]
 _UNITS = ((365 * 86400, "year"), (30 * 86400, "month"), (7 * 86400, "week"),
           (86400, "day"), (3600, "hour"), (60, "minute"))
 
@@ -63,6 +64,35 @@ def relative(dt: datetime, now: datetime | None = None) -> str:
     return "in 1 minute" if future else "1 minute ago"
 
 
+def next_change(dt: datetime, now: datetime) -> float:
+    """Seconds until ``relative(dt, now)`` may read differently (at least 1)."""
+    seconds = (now - dt).total_seconds()
+    if seconds < 0:
+        return 1.0  # a time to come counts down: kept for a second at most
+    if seconds < 45:
+        return max(1.0, 45 - seconds)
+    larger = None
+    for size, _unit in _UNITS:
+        if seconds >= size:
+            if size >= 86400:  # rounded: changes half-way to the next count
+                count = max(1, round(seconds / size))
+                at = (count + 0.5) * size
+            else:
+                at = (seconds // size + 1) * size
+            if larger is not None:
+                at = min(at, larger)
+            return max(1.0, at - seconds)
+        larger = size
+    return max(1.0, 60 - seconds)
+
+
+def _note(dt: datetime, now: datetime) -> None:
+    """While a cached body renders, keep the moment its first relative time goes stale."""
+    recording = request.environ.get(RECORDING)
+    if recording is not None:
+        recording[0] = min(recording[0], now.timestamp() + next_change(dt, now))
+
+
 def exact(dt: datetime) -> str:
     """``dt`` in the viewer's zone: "2026-12-01 12:30 CET"."""
     if dt.tzinfo is None:
@@ -77,5 +107,7 @@ def when(dt: datetime | None) -> Markup:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     stamp = exact(dt)
+    now = datetime.now(UTC)
+    _note(dt, now)
     return Markup('<time datetime="{0}" title="{1}">{2}</time>').format(
-        dt.astimezone(UTC).isoformat(timespec="seconds"), escape(stamp), relative(dt))
+        dt.astimezone(UTC).isoformat(timespec="seconds"), escape(stamp), relative(dt, now))

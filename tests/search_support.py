@@ -51,6 +51,17 @@ def recorded_sql():
         sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
+@contextmanager
+def page_cache_off(app):
+    """Every page built from its data, as with ``PAGE_CACHE_BYTES = 0``."""
+    kept = app.extensions.pop("bugzot.page_cache", None)
+    try:
+        yield
+    finally:
+        if kept is not None:
+            app.extensions["bugzot.page_cache"] = kept
+
+
 def writes(statements: list[str]) -> list[str]:
     """The statements that change data."""
     return [s for s in statements

@@ -13,7 +13,15 @@ import sqlalchemy as sa
 from bugzot.extensions import db
 from bugzot.models import Bug, User
 from tests.conftest import PASSWORD
-from tests.search_support import NEXT_RE, PREV_RE, link, listed_ids, planner, recorded_sql
+from tests.search_support import (
+    NEXT_RE,
+    PREV_RE,
+    link,
+    listed_ids,
+    page_cache_off,
+    planner,
+    recorded_sql,
+)
 
 
 def _login(auth, username):
@@ -84,8 +92,9 @@ def two_pages_statements(client, sort: str, marker: str) -> list[tuple[str, obje
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
-        client.get("/bugs?" + link(NEXT_RE, response))
+        with page_cache_off(client.application):  # the statements run: no kept page
+            response = client.get(f"/bugs?status=all&sort={sort}&limit=25")
+            client.get("/bugs?" + link(NEXT_RE, response))
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     return ran
@@ -150,5 +159,7 @@ def test_count_is_capped(client, auth, many, monkeypatch):
 
     _login(auth, "seed0001")
     assert "<strong>130</strong>" in client.get("/bugs?status=all").get_data(as_text=True)
-    monkeypatch.setattr(search_query, "COUNT_CAP", 100)
-    assert "<strong>More than 100</strong>" in client.get("/bugs?status=all").get_data(as_text=True)
+    monkeypatch.setattr(search_query, "COUNT_CAP", 100)  # (code: no page key covers it)
+    with page_cache_off(client.application):
+        assert "<strong>More than 100</strong>" in client.get("/bugs?status=all").get_data(
+            as_text=True)

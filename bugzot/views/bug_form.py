@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
 from wtforms.widgets import HiddenInput, Select, TextInput
 
 from bugzot.forms.bugs import BugEditForm
+from bugzot.views import page_cache
 
 
 class Label(NamedTuple):
@@ -151,5 +151,5 @@ def plain_form(data: dict[str, Any], choices: dict[str, list]) -> PlainForm:
     of its selects, for a GET of the bug page."""
     fields = {name: PlainField(spec, data.get(name), choices.get(name, spec.choices))
               for name, spec in SPECS.items()}
-    fields["csrf_token"] = PlainField(CSRF, generate_csrf())
+    fields["csrf_token"] = PlainField(CSRF, page_cache.csrf())
     return PlainForm(fields)

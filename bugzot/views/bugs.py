@@ -36,7 +36,7 @@ from bugzot.permissions import require
 from bugzot.services import attachments, bugs
 from bugzot.services.read import bug_page, catalogue
 from bugzot.services.read import bugs as read
-from bugzot.views import bug_form
+from bugzot.views import bug_form, page_cache
 
 bp = Blueprint("bugs", __name__)
 DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
@@ -166,9 +166,9 @@ def _posted_from() -> str:
     return "edit" if request.form.get("form") == "edit" else "comment"
 
 
-def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
-               conflict: dict | None = None, status: int = 200):
-    """Render the bug page (also the mid-air page and the page with form errors)."""
+def _body_context(page: bug_page.BugPage, form: BugEditForm | None = None, *,
+                  conflict: dict | None = None) -> dict:
+    """What the bug page's body (bugs/_page.html) shows, for this request."""
     values = form_values(page.values)
     if form is None and request.method == "GET":  # plain HTML, no widgets (bug_form.py)
         form = bug_form.plain_form(_form_data(page, values),
@@ -182,13 +182,25 @@ def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
         if error["field"] in {s.name for s in EDITABLE} - page.editable:
             error["field"] = None
         error["field"] = ids.get(error["field"], error["field"])
-    return render_template(
-        "bugs/show.html", page=page, bug=page.bug, form=form, editable=page.editable,
+    return dict(
+        page=page, bug=page.bug, form=form, editable=page.editable,
         values=values, comments=page.comments, readable=page.readable,
         attachments=page.attachments, timeline=page.timeline, labels=HISTORY_LABELS,
         cc=page.cc, upload=UploadForm(formdata=None), conflict=conflict, errors=errors,
-        posted=posted,
-        comment_html=comment_html, draft_clear=session.pop(DRAFT_CLEAR, None)), status
+        posted=posted, comment_html=comment_html)
+
+
+def _shell(shown: dict, status: int = 200):
+    return render_template("bugs/show.html", **shown,
+                           draft_clear=session.pop(DRAFT_CLEAR, None)), status
+
+
+def render_bug(page: bug_page.BugPage, form: BugEditForm | None = None, *,
+               conflict: dict | None = None, status: int = 200):
+    """Render the bug page with errors or the mid-air collision (a POST: never kept)."""
+    shown = page_cache.body("bugs/_page.html", page.bug.id,
+                            lambda: _body_context(page, form, conflict=conflict), keep=False)
+    return _shell(shown, status)
 
 
 def _page_or_404(bug_id: int) -> bug_page.BugPage:
@@ -201,8 +213,10 @@ def _page_or_404(bug_id: int) -> bug_page.BugPage:
 @bp.get("/bugs/<int:bug_id>")
 @require(permissions.BUG_VIEW)
 def show(bug_id: int):
-    """Everything about one bug, with the edit-and-comment form."""
-    return render_bug(_page_or_404(bug_id))
+    """Everything about one bug, with the edit-and-comment form: the body is kept
+    (views/page_cache.py), so a page seen before costs no loading."""
+    return _shell(page_cache.body("bugs/_page.html", bug_id,
+                                  lambda: _body_context(_page_or_404(bug_id))))
 
 
 @bp.post("/bugs/<int:bug_id>")

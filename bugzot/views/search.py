@@ -32,6 +32,7 @@ from bugzot.services import preferences
 from bugzot.services import search as search_service
 from bugzot.services.read import catalogue
 from bugzot.timefmt import when
+from bugzot.views import page_cache
 from bugzot.workflow import CLOSED_STATUSES, OPEN_STATUSES, PRIORITIES, RESOLUTIONS, SEVERITIES
 
 bp = Blueprint("search", __name__)
@@ -68,19 +69,23 @@ def bug_list():
     """The bug list: filters from the URL, the user's columns, sortable headers, keyset
     pages of 25-200."""
     try:
-        query = parse_query(request.args)
-        page = fetch_page(query, current_user)
+        shown = page_cache.body("search/_list.html", "list", _list_context)
     except SearchError as exc:
         return error_response(400, exc.message)
+    return render_template("search/list.html", **shown)
+
+
+def _list_context() -> dict:
+    """What the list's body (search/_list.html) shows; SearchError for a bad query."""
+    query = parse_query(request.args)
+    page = fetch_page(query, current_user)
     shown = list_columns.stored(current_user.list_columns if current_user.is_authenticated
                                 else "")
-    return render_template("search/list.html", query=query, page=page,
-                           products=catalogue.active_product_names(),
-                           choices=FILTER_CHOICES, option_tags=option_tags,
-                           columns=shown, all_columns=list_columns.COLUMNS,
-                           required_columns=list_columns.REQUIRED,
-                           sort_keys=list_columns.SORT_KEYS,
-                           rows_html=rows_html(page.rows, f"{request.script_root}/bugs/", shown))
+    return dict(query=query, page=page, products=catalogue.active_product_names(),
+                choices=FILTER_CHOICES, option_tags=option_tags,
+                columns=shown, all_columns=list_columns.COLUMNS,
+                required_columns=list_columns.REQUIRED, sort_keys=list_columns.SORT_KEYS,
+                rows_html=rows_html(page.rows, f"{request.script_root}/bugs/", shown))
 
 
 @bp.post("/bugs/columns")

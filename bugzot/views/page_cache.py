@@ -1,0 +1,212 @@
+"""Rendered page bodies, kept per process under a key that covers everything they show.
+
+A hot page (the bug page, the list, search) is a *shell* (``base.html``: the header with
+the viewer's name, flash messages, the CSRF token of the session) around a *body*
+rendered from its own template. ``body()`` keeps bodies of GET requests under a key of:
+
+- the page's own key (the bug's id; the list's query string), and the request's query
+  string and script root (``url_for`` writes it into every link);
+- the viewer (user id, 0 when anonymous): their role, permissions, preferences and CC or
+  ignore state are database rows, covered by the next part;
+- ``freshness.token()``: it changes whenever anything in the database may have changed
+  (any bug, user name, role, product...), read *before* the body's data;
+- the viewer's time zone (``timefmt.viewer_zone``: a preference, else the ``tz``
+  cookie) and the settings the body reads (``CONFIG``).
+
+Relative times ("5 minutes ago") go out of date by themselves: while a body renders,
+``timefmt.when`` notes the first moment one of its texts changes, and the body is kept
+until then. The CSRF token is per session: bodies hold ``PLACEHOLDER`` where it goes,
+replaced per request. ``INPUTS`` names every variable the cached templates may read and
+says what covers it; ``tests/test_page_cache.py`` fails when a template reads one that
+is not there.
+
+The store is bounded by ``PAGE_CACHE_BYTES`` (0 switches it off) and drops the least
+recently used body; it lives in ``app.extensions``, one per app and process.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from bugzot import timefmt
+from bugzot.extensions import db
+from bugzot.services.read import freshness
+
+EXTENSION = "bugzot.page_cache"
+MAX_AGE = 3600  # seconds: a body with no relative time in it is kept at most this long
+_RENDERING = "bugzot.cached_render"  # request.environ: the body being rendered is kept
+# Settings a cached body depends on (templates read ``config``; ``permissions`` reads
+# ALLOW_ANONYMOUS_BROWSE for visitors): part of every key.
+CONFIG = ("ALLOW_ANONYMOUS_BROWSE", "ALLOW_REGISTRATION", "MAX_CONTENT_LENGTH")
+
+# Every name the cached templates read, and what covers it in the key. Names the view
+# passes are data the view loaded for (page key, viewer, token); the rest are globals.
+INPUTS = {
+    # -- what the views pass: loaded from the database for this viewer ------------------
+    "page": "data", "bug": "data", "form": "data", "editable": "data", "values": "data",
+    "comments": "data", "readable": "data", "attachments": "data", "timeline": "data",
+    "labels": "data", "cc": "data", "upload": "data", "comment_html": "data",
+    "query": "data", "products": "data", "choices": "data", "option_tags": "data",
+    "columns": "data", "all_columns": "data", "required_columns": "data",
+    "sort_keys": "data", "rows_html": "data",
+    # -- what only a POST sets (never kept: on a GET they are None) ---------------------
+    "conflict": "POST only", "errors": "POST only", "posted": "POST only",
+    # -- globals ----------------------------------------------------------------------
+    "current_user": "viewer (user id) + token",
+    "can": "viewer + token + CONFIG (ALLOW_ANONYMOUS_BROWSE)",
+    "url_for": "script root + page key",
+    "asset_url": "fixed for the process (static files' versions)",
+    "when": "time zone + the expiry when() notes",
+    "exact_time": "time zone",
+    "csrf_token": "PLACEHOLDER, replaced per request",
+    "config": "CONFIG",
+    "quick_search_help": "fixed (code)",
+    # -- Jinja's own -------------------------------------------------------------------
+    "range": "builtin", "loop": "builtin",
+}
+
+
+@dataclass(frozen=True)
+class Body:
+    """A rendered body: its HTML (with ``PLACEHOLDER`` for the token) and what the body
+    template sets for the shell (its ``title`` and ``head``)."""
+
+    title: str
+    head: str
+    html: str
+    expires: float  # time.time() after which it may be out of date
+    size: int
+
+
+class PageCache:
+    """A thread-safe, byte-bounded, least-recently-used map of key -> Body."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = self.misses = 0
+        self.placeholder = f"csrf-{secrets.token_hex(16)}"  # no user text can guess it
+        self._items: OrderedDict[Hashable, Body] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> Body | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None and body.expires <= time.time():
+                self._drop(key)
+                body = None
+            if body is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return body
+
+    def put(self, key: Hashable, body: Body) -> None:
+        if body.size > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                self._drop(key)
+            self._items[key] = body
+            self.bytes += body.size
+            while self.bytes > self.max_bytes:
+                self._drop(next(iter(self._items)))
+
+    def _drop(self, key: Hashable) -> None:
+        self.bytes -= self._items.pop(key).size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.bytes = 0
+
+
+def init_app(app: Any) -> None:
+    """Give ``app`` its page cache (none when ``PAGE_CACHE_BYTES`` is 0) and hook the
+    database engine's writes (``freshness.install``)."""
+    size = int(app.config.get("PAGE_CACHE_BYTES", 0) or 0)
+    if size > 0:
+        app.extensions[EXTENSION] = PageCache(size)
+    with app.app_context():
+        freshness.install(app, db.engine)
+
+
+def cache() -> PageCache | None:
+    return current_app.extensions.get(EXTENSION)
+
+
+def csrf() -> str:
+    """The CSRF token to write into a body: the placeholder while a kept body renders."""
+    placeholder = request.environ.get(_RENDERING)
+    return placeholder if placeholder is not None else generate_csrf()
+
+
+def key(page_key: Hashable) -> tuple:
+    """The whole key of a body of this request (see the module's docstring)."""
+    cfg = current_app.config
+    return (request.endpoint, page_key, request.query_string, request.script_root,
+            current_user.id if current_user.is_authenticated else 0,
+            freshness.token(db.session), timefmt.viewer_zone().key,
+            tuple(cfg.get(name) for name in CONFIG))
+
+
+def render(template: str, build: Callable[[], dict[str, Any]],
+           store: PageCache | None = None) -> Body:
+    """Render ``template`` (a body template: its ``title`` and ``head`` are top-level
+    ``set``s) with ``build()``'s context; for ``store``, with the placeholder for the
+    token, noting when its first relative time goes stale (``build`` too may write
+    times, e.g. the list's rows)."""
+    environ = request.environ
+    if store is not None:
+        environ[_RENDERING] = store.placeholder
+        environ[timefmt.RECORDING] = [time.time() + MAX_AGE]
+    try:
+        values = build()
+        tmpl = current_app.jinja_env.get_or_select_template(template)
+        current_app.update_template_context(values)
+        values["csrf_token"] = csrf
+        module = tmpl.make_module(values)
+        html = str(module)
+    finally:
+        expires = environ.pop(timefmt.RECORDING, [0.0])[0]
+        environ.pop(_RENDERING, None)
+    title, head = str(getattr(module, "title", "")), str(getattr(module, "head", ""))
+    return Body(title, head, html, expires, len(html) + len(title) + len(head))
+
+
+def _shown(found: Body, html: str) -> dict[str, Markup]:
+    """What the shell template takes: ``body``, ``title``, ``head``."""
+    return {"body": Markup(html), "title": Markup(found.title),  # nosec B704 - rendered
+            "head": Markup(found.head)}  # by Jinja with autoescape
+
+
+def body(template: str, page_key: Hashable, build: Callable[[], dict[str, Any]], *,
+         keep: bool = True) -> dict[str, Markup]:
+    """This request's page body (``body``, ``title``, ``head``: the shell's variables):
+    kept, or ``build()``'s context rendered (and kept, on a GET with ``keep``).
+    ``build`` may abort or raise (a 404, a bad query); what it raises is never kept."""
+    store = cache() if keep and request.method == "GET" else None
+    if store is None:
+        found = render(template, build)
+        return _shown(found, found.html)
+    full = key(page_key)
+    found = store.get(full)
+    if found is None:
+        found = render(template, build, store)
+        store.put(full, found)
+    return _shown(found, found.html.replace(store.placeholder, generate_csrf()))
