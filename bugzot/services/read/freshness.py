@@ -63,8 +63,6 @@ def is_write(statement: str) -> bool:
     verb = head[0].upper() if head else ""
     if verb == "WITH":
         return bool(_WRITE_WORD.search(statement))
-    if verb == "SELECT" and " FOR UPDATE" not in statement.upper()[-80:]:
-        return False
     return verb not in _READS
 
 
@@ -113,8 +111,11 @@ def install(app: Any, engine: Any) -> Freshness:
 def token(session: Any) -> tuple:
     """What the database and this process have committed or written, as a hashable
     value; read it before the data it vouches for."""
-    fresh: Freshness = current_app.extensions[EXTENSION]
-    conn = session.connection()
+    return connection_token(session.connection(), current_app.extensions[EXTENSION])
+
+
+def connection_token(conn: Any, fresh: Freshness) -> tuple:
+    """``token()`` read on ``conn``, with the epoch ``fresh``."""
     if conn.dialect.name == "postgresql":
         snapshot = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar()
         return fresh.epoch, snapshot
