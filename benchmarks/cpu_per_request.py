@@ -42,8 +42,8 @@ def backend_cpu(pids: set[int]) -> float:
     return total
 
 
-def measure(db_url: str, username: str, password: str, requests: int, pages: list[str] | None
-            ) -> list[tuple[str, float, float, float]]:
+def measure(db_url: str, username: str, password: str, requests: int, pages: list[str] | None,
+            cache: bool = True) -> list[tuple[str, float, float, float]]:
     """(path, Python CPU ms, PostgreSQL CPU ms, wall ms) per request of each page."""
     import sqlalchemy as sa
 
@@ -51,7 +51,8 @@ def measure(db_url: str, username: str, password: str, requests: int, pages: lis
     from bugzot.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": secrets.token_hex(16),
-                      "SLOW_REQUEST_MS": 60_000}, instance_path=tempfile.mkdtemp())
+                      "SLOW_REQUEST_MS": 60_000, **({} if cache else {"PAGE_CACHE_BYTES": 0})},
+                     instance_path=tempfile.mkdtemp())
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -116,10 +117,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--page", action="append", help="a path to measure (repeatable)")
     parser.add_argument("--pg-admin-url", default=ADMIN_URL)
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="build every page from its data (PAGE_CACHE_BYTES = 0)")
     args = parser.parse_args()
     db_url, name = (args.db_url, None) if args.db_url else seeded_database(args.bugs, args.pg_admin_url)
     try:
-        rows = measure(db_url, args.user, args.password, args.requests, args.page)
+        rows = measure(db_url, args.user, args.password, args.requests, args.page,
+                       cache=not args.no_page_cache)
     finally:
         if name:
             import sqlalchemy as sa
@@ -129,7 +133,7 @@ def main() -> None:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             engine.dispose()
     print(f"# CPU per request, in-process (Flask test client), as {args.user}, {args.requests} "
-          f"requests each; load average {os.getloadavg()[0]:.1f}")
+          f"requests each, {'no page cache' if args.no_page_cache else 'page cache'}; load average {os.getloadavg()[0]:.1f}")
     for path, python, postgres, wall in rows:
         print(f"{path[:40]:<40} python {python:6.2f} ms  postgres {postgres:5.2f} ms  "
               f"total {python + postgres:6.2f} ms  wall {wall:6.2f} ms")

@@ -79,10 +79,14 @@ def install(app: Any, engine: Any) -> Freshness:
             fresh.bump()
 
     def ended(conn, *args) -> None:
-        conn.info.pop(_MARKS, None)
-        if conn.info.pop(_DIRTY, 0):
+        info = _info(conn)
+        if info is None:  # a broken connection (a database restart): whatever it wrote
+            fresh.bump()  # is gone or committed; count it as a change
+            return
+        info.pop(_MARKS, None)
+        if info.pop(_DIRTY, 0):
             fresh.bump()
-            conn.info.pop(_SEEN, None)  # SQLite: its own commit never moves data_version
+            info.pop(_SEEN, None)  # SQLite: its own commit never moves data_version
 
     # Savepoints nest: a stack of the write counts when each began (their names are
     # not known yet when the "savepoint" event fires).
@@ -90,14 +94,15 @@ def install(app: Any, engine: Any) -> Freshness:
         conn.info.setdefault(_MARKS, []).append(conn.info.get(_DIRTY, 0))
 
     def savepoint_released(conn, name, context=None) -> None:
-        marks = conn.info.get(_MARKS)
+        marks = (_info(conn) or {}).get(_MARKS)
         if marks:
             marks.pop()
 
     def savepoint_undone(conn, name, context=None) -> None:
-        marks = conn.info.get(_MARKS)
-        if not marks or marks.pop() != conn.info.get(_DIRTY, 0):
-            fresh.bump()  # it undid writes
+        info = _info(conn) or {}
+        marks = info.get(_MARKS)
+        if not marks or marks.pop() != info.get(_DIRTY, 0):
+            fresh.bump()  # it undid writes (or nobody knows)
 
     event.listen(engine, "before_cursor_execute", before_execute)
     event.listen(engine, "commit", ended)
@@ -106,6 +111,17 @@ def install(app: Any, engine: Any) -> Freshness:
     event.listen(engine, "release_savepoint", savepoint_released)
     event.listen(engine, "rollback_savepoint", savepoint_undone)
     return fresh
+
+
+def _info(conn: Any) -> dict | None:
+    """``conn.info``, or None for a connection the pool has invalidated (reading it would
+    raise while the request rolls back)."""
+    if conn.invalidated or conn.closed:
+        return None
+    try:
+        return conn.info
+    except Exception:  # a connection broken under us: the caller counts a change
+        return None
 
 
 def token(session: Any) -> tuple:
