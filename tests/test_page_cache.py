@@ -267,12 +267,12 @@ def test_a_body_is_kept_until_its_first_relative_time_changes(app, world):
     cache = _cache(app)
     cache.clear()
     client.get(f"/bugs/{world['bug']}")
-    (body,) = list(cache._items.values())
-    assert body.expires <= datetime.now(UTC).timestamp() + 45  # "just now" bugs in the world
-    body_expired = page_cache.Body(body.title, body.head, "stale", 0.0, 5)
-    key = next(iter(cache._items))
-    cache.put(key, body_expired)
-    assert cache.get(key) is None  # expired: built again
+    kept = dict(cache._items)
+    assert len(kept) == 2  # the body, and the whole page around it
+    for key, body in kept.items():  # "just now": the world's bugs are new
+        assert body.expires <= datetime.now(UTC).timestamp() + 45
+        cache.put(key, page_cache.Body(body.title, body.head, "stale", 0.0, 5))
+        assert cache.get(key) is None  # expired: built again
     assert "stale" not in client.get(f"/bugs/{world['bug']}").get_data(as_text=True)
 
 
@@ -354,3 +354,28 @@ def test_the_views_pass_only_declared_names(app, world, monkeypatch):
     for values in passed:
         assert set(values) <= {k for k, v in page_cache.INPUTS.items()
                                if v in ("data", "POST only")}, set(values)
+
+
+SHELLS = ("bugs/show.html", "search/list.html")
+@pytest.mark.parametrize("shell", SHELLS)
+def test_kept_shells_read_only_what_the_key_covers(shell):
+    seen: set[str] = set()
+    variables, settings = _read_names(shell, seen)
+    assert "base.html" in seen
+    assert variables - set(page_cache.INPUTS) - set(page_cache.SHELL_INPUTS) == set()
+    assert settings <= set(page_cache.CONFIG)
+    used = set()
+    for name in seen:
+        used |= set(re.findall(r"\brequest\.(\w+)", (TEMPLATES / name).read_text()))
+    assert used <= page_cache.SHELL_REQUEST, used - page_cache.SHELL_REQUEST
+    assert "when" not in variables  # (a shell's times would need their own expiry)
+
+
+def test_a_page_with_a_flashed_message_is_not_kept_whole(app, world):
+    client = _client(app, "reporter")
+    url = f"/bugs/{world['bug']}"
+    client.get(url)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Only this once")]
+    assert "Only this once" in client.get(url).get_data(as_text=True)
+    assert "Only this once" not in client.get(url).get_data(as_text=True)

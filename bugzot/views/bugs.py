@@ -215,8 +215,9 @@ def _page_or_404(bug_id: int) -> bug_page.BugPage:
 def show(bug_id: int):
     """Everything about one bug, with the edit-and-comment form: the body is kept
     (views/page_cache.py), so a page seen before costs no loading."""
-    return _shell(page_cache.body("bugs/_page.html", bug_id,
-                                  lambda: _body_context(_page_or_404(bug_id))))
+    return page_cache.page("bugs/show.html", "bugs/_page.html", bug_id,
+                           lambda: _body_context(_page_or_404(bug_id)),
+                           draft_clear=session.pop(DRAFT_CLEAR, None))
 
 
 @bp.post("/bugs/<int:bug_id>")

@@ -20,6 +20,12 @@ replaced per request. ``INPUTS`` names every variable the cached templates may r
 says what covers it; ``tests/test_page_cache.py`` fails when a template reads one that
 is not there.
 
+``page()`` also keeps the whole page (shell and body) when the shell shows nothing of
+the session but its token: no flashed messages, no draft to clear. The shell's inputs
+(``SHELL_INPUTS``: the viewer's name, role and saved searches, the endpoint) are
+covered by the same key. A page seen before then costs the session, the user and the
+token: no template runs.
+
 The store is bounded by ``PAGE_CACHE_BYTES`` (0 switches it off) and drops the least
 recently used body; it lives in ``app.extensions``, one per app and process.
 """
@@ -34,7 +40,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -79,6 +85,17 @@ INPUTS = {
     # -- Jinja's own -------------------------------------------------------------------
     "range": "builtin", "loop": "builtin", "dict": "builtin",
 }
+
+# What a shell kept whole (``page``) may read besides INPUTS, and what covers it.
+SHELL_INPUTS = {
+    "body": "the kept body", "title": "the kept body", "head": "the kept body",
+    "draft_clear": "kept whole only when empty",
+    "get_flashed_messages": "kept whole only when the session holds no flashed messages",
+    "nav_links": "fixed (the app's views)", "saved_searches_nav": "viewer + token",
+    "request": "only the attributes in SHELL_REQUEST",
+    "messages": "local", "browsing": "local", "saved": "local",
+}
+SHELL_REQUEST = {"endpoint"}  # request attributes a shell reads: the key holds them
 
 
 @dataclass(frozen=True)
@@ -200,6 +217,15 @@ def _shown(found: Body, html: str) -> dict[str, Markup]:
     return {"body": body, "title": title, "head": head}
 
 
+def _kept_body(store: PageCache, full: tuple, template: str,
+               build: Callable[[], dict[str, Any]]) -> Body:
+    found = store.get(full)
+    if found is None:
+        found = render(template, build, store)
+        store.put(full, found)
+    return found
+
+
 def body(template: str, page_key: Hashable, build: Callable[[], dict[str, Any]], *,
          keep: bool = True) -> dict[str, Markup]:
     """This request's page body (``body``, ``title``, ``head``: the shell's variables):
@@ -209,9 +235,32 @@ def body(template: str, page_key: Hashable, build: Callable[[], dict[str, Any]],
     if store is None:
         found = render(template, build)
         return _shown(found, found.html)
-    full = key(page_key)
-    found = store.get(full)
-    if found is None:
-        found = render(template, build, store)
-        store.put(full, found)
+    found = _kept_body(store, key(page_key), template, build)
     return _shown(found, found.html.replace(store.placeholder, generate_csrf()))
+
+
+def page(shell: str, template: str, page_key: Hashable, build: Callable[[], dict[str, Any]],
+         **shell_vars: Any) -> str:
+    """The whole page: ``shell`` (with ``shell_vars``) around the body of ``template``.
+
+    On a GET whose shell shows nothing of the session but its token (no flashed
+    messages, every ``shell_vars`` value empty) the whole page is kept as well, under
+    the body's key and the shell's name: the header's inputs (the viewer's name, role
+    and saved searches, the endpoint, the settings) are covered by that key. Otherwise
+    the shell is rendered around the kept body."""
+    store = cache() if request.method == "GET" else None
+    if store is None or any(shell_vars.values()) or session.get("_flashes"):
+        return render_template(shell, **body(template, page_key, build), **shell_vars)
+    full = key(page_key)
+    found = store.get((full, shell))
+    if found is None:
+        part = _kept_body(store, full, template, build)
+        request.environ[_RENDERING] = store.placeholder
+        try:
+            html = render_template(shell, **_shown(part, part.html), **shell_vars,
+                                   csrf_token=csrf)
+        finally:
+            request.environ.pop(_RENDERING, None)
+        found = Body("", "", html, part.expires, len(html))
+        store.put((full, shell), found)
+    return found.html.replace(store.placeholder, generate_csrf())

@@ -69,10 +69,9 @@ def bug_list():
     """The bug list: filters from the URL, the user's columns, sortable headers, keyset
     pages of 25-200."""
     try:
-        shown = page_cache.body("search/_list.html", "list", _list_context)
+        return page_cache.page("search/list.html", "search/_list.html", "list", _list_context)
     except SearchError as exc:
         return error_response(400, exc.message)
-    return render_template("search/list.html", **shown)
 
 
 def _list_context() -> dict:
