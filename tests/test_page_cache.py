@@ -88,10 +88,16 @@ def test_a_kept_body_is_the_built_body(app, world, viewer):
             built = _html(client, url)
         cache.clear()
         first = _html(client, url)
-        hits = cache.hits
-        assert _html(client, url) == first == built, url
-        if "404" not in built[:200] and "does not exist" not in built:
-            assert cache.hits == hits + 1, url  # the second came from the cache
+        assert first == built, url
+        # What was kept is that page (PostgreSQL: another worker's commit anywhere in the
+        # cluster may move the token before the next request, so the kept entry itself is
+        # compared, and then the next answer, kept or built again).
+        whole = [body for key, body in cache._items.items() if isinstance(key[-1], str)]
+        if "does not exist" in built:
+            assert whole == []  # a 404 is never kept
+        else:
+            assert [TOKEN_RE.sub(r"\1<token>", body.html) for body in whole] == [built], url
+        assert _html(client, url) == built, url
     private = _html(client, f"/bugs/{world['bug']}")
     assert ("internal words" in private) == (viewer in ("employee", "admin"))
 

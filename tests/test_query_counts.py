@@ -3,12 +3,20 @@ not grow with the number of rows, comments or CC entries."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import edit, users_named
 
+from bugzot.extensions import db
 from bugzot.seed.bulk import seed
 from tests.conftest import PASSWORD
 from tests.search_support import comment, listed_ids, page_cache_off, recorded_sql
+
+
+def _untokened(html: str) -> str:
+    """``html`` without its CSRF tokens (signed with the second they were made in)."""
+    return re.sub(r'(csrf[-_]token"[^>]*?(?:value|content)=")[^"]+', r"\1", html)
 
 
 def _queries(client, url: str) -> int:
@@ -67,7 +75,9 @@ def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, mak
     # people, comments with authors, dependencies, CC, product names with the product's
     # catalogue, attachments, history, duplicates with linked bugs, saved searches.
     assert few <= 11
-    # Seen before (the whole page kept): the user and the freshness token.
+    # Seen before (the whole page kept): the user and the freshness token (on PostgreSQL
+    # the token's snapshot comes with the user: one statement).
     with recorded_sql() as statements:
-        assert client.get(url).get_data(as_text=True) == page
-    assert len(statements) == 2, statements
+        kept = client.get(url).get_data(as_text=True)
+    assert _untokened(kept) == _untokened(page)
+    assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 2), statements

@@ -31,6 +31,7 @@ from bugzot.extensions import db
 from bugzot.models import Role, User, utcnow
 from bugzot.models.sessions import LoginSession
 from bugzot.services import unit_of_work
+from bugzot.services.read import freshness
 
 ROTATION_GRACE = timedelta(seconds=60)
 LAST_SEEN_EVERY = timedelta(minutes=15)  # how stale "last active" may get (one UPDATE per)
@@ -40,6 +41,9 @@ MAX_TOKEN = 100
 _BY_TOKEN = (select(User, LoginSession).join(LoginSession, LoginSession.user_id == User.id)
              .where(LoginSession.token_hash == bindparam("token_hash"))
              .options(joinedload(User.role).undefer(Role.permission_names)))
+# On PostgreSQL the same query also reads the freshness token's snapshot (one round trip
+# less for a kept page: services/read/freshness.py).
+_BY_TOKEN_PG = _BY_TOKEN.add_columns(freshness.SNAPSHOT)
 
 
 def _hash(token: str) -> str:
@@ -92,10 +96,14 @@ def load(token: str) -> User | None:
     if not token or len(token) > MAX_TOKEN:
         return None
     now = utcnow()
-    row = db.session.execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    row = db.session.execute(_BY_TOKEN_PG if postgres else _BY_TOKEN,
+                             {"token_hash": _hash(token)}).first()
     if row is None:
         return _replaced(token, now)
-    user, login = row
+    user, login = row[0], row[1]
+    if postgres:
+        freshness.note_snapshot(db.session, row[2])
     if not _valid(user, login, now):
         return None
     if now - login.last_seen_at > LAST_SEEN_EVERY:

@@ -29,9 +29,11 @@ import threading
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, text
+from sqlalchemy import Text, event, func, select
 
 EXTENSION = "bugzot.freshness"
+SNAPSHOT = func.pg_current_snapshot().cast(Text)  # a column any PostgreSQL query may add
+_NOTED = "bugzot.snapshot"  # session.info: a snapshot read with an earlier query
 _DIRTY = "bugzot.wrote"  # connection.info: write statements this transaction ran
 _MARKS = "bugzot.savepoints"  # connection.info: writes when each open savepoint began
 _SEEN = "bugzot.data_version"  # connection.info (SQLite): the data_version last seen
@@ -124,17 +126,27 @@ def _info(conn: Any) -> dict | None:
         return None
 
 
+def note_snapshot(session: Any, snapshot: str) -> None:
+    """``snapshot`` (``SNAPSHOT``) was read with another query of ``session``: the next
+    ``token()`` uses it instead of asking again (it is as old as that query, so still
+    read before the data it will vouch for)."""
+    session.info[_NOTED] = snapshot
+
+
 def token(session: Any) -> tuple:
     """What the database and this process have committed or written, as a hashable
     value; read it before the data it vouches for."""
-    return connection_token(session.connection(), current_app.extensions[EXTENSION])
+    fresh = current_app.extensions[EXTENSION]
+    noted = session.info.pop(_NOTED, None)
+    if noted is not None:
+        return fresh.epoch, noted
+    return connection_token(session.connection(), fresh)
 
 
 def connection_token(conn: Any, fresh: Freshness) -> tuple:
     """``token()`` read on ``conn``, with the epoch ``fresh``."""
     if conn.dialect.name == "postgresql":
-        snapshot = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar()
-        return fresh.epoch, snapshot
+        return fresh.epoch, conn.execute(select(SNAPSHOT)).scalar()
     version = conn.exec_driver_sql("PRAGMA data_version").scalar()
     if conn.info.get(_SEEN) != version:
         conn.info[_SEEN] = version
