@@ -86,6 +86,14 @@ def next_change(dt: datetime, now: datetime) -> float:
     return max(1.0, 60 - seconds)
 
 
+def keep_at_most(seconds: float) -> None:
+    """While a cached body renders: what it shows depends on the clock (a "changed in
+    the last day" list), so keep it at most ``seconds`` (0: not at all)."""
+    recording = request.environ.get(RECORDING)
+    if recording is not None:
+        recording[0] = min(recording[0], datetime.now(UTC).timestamp() + seconds)
+
+
 def _note(dt: datetime, now: datetime) -> None:
     """While a cached body renders, keep the moment its first relative time goes stale."""
     recording = request.environ.get(RECORDING)

@@ -138,7 +138,7 @@ class PageCache:
             return body
 
     def put(self, key: Hashable, body: Body) -> None:
-        if body.size > self.max_bytes // 4:
+        if body.size > self.max_bytes // 4 or body.expires <= time.time():
             return
         with self._lock:
             if key in self._items:

@@ -31,7 +31,7 @@ from bugzot.search.quick import bug_number, parse_quick
 from bugzot.services import preferences
 from bugzot.services import search as search_service
 from bugzot.services.read import catalogue
-from bugzot.timefmt import when
+from bugzot.timefmt import keep_at_most, when
 from bugzot.views import page_cache
 from bugzot.workflow import CLOSED_STATUSES, OPEN_STATUSES, PRIORITIES, RESOLUTIONS, SEVERITIES
 
@@ -77,6 +77,8 @@ def bug_list():
 def _list_context() -> dict:
     """What the list's body (search/_list.html) shows; SearchError for a bad query."""
     query = parse_query(request.args)
+    if query.changed_within is not None:  # its bugs depend on the clock: never kept
+        keep_at_most(0)
     page = fetch_page(query, current_user)
     shown = list_columns.stored(current_user.list_columns if current_user.is_authenticated
                                 else "")
