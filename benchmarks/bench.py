@@ -368,7 +368,6 @@ def cpu_per_request(db_url: str, path: str, requests: int, cache: bool = True) -
                "--user", "seed0001", "--requests", str(requests), "--page", path,
                *([] if cache else ["--no-page-cache"])], 900).stdout
     line = next(line for line in out.splitlines() if line.startswith(path[:40]))
-    python = float(re.search(r"python\s+([\d.]+) ms", line).group(1))
     total = float(re.search(r"total\s+([\d.]+) ms", line).group(1))
     what = "with the page cache" if cache else "built (no page cache)"
     return (f"# CPU per request, in-process (test client), bug page as an Employee, {what}, "

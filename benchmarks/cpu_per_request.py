@@ -133,7 +133,8 @@ def main() -> None:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             engine.dispose()
     print(f"# CPU per request, in-process (Flask test client), as {args.user}, {args.requests} "
-          f"requests each, {'no page cache' if args.no_page_cache else 'page cache'}; load average {os.getloadavg()[0]:.1f}")
+          f"requests each, {'no page cache' if args.no_page_cache else 'page cache'}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     for path, python, postgres, wall in rows:
         print(f"{path[:40]:<40} python {python:6.2f} ms  postgres {postgres:5.2f} ms  "
               f"total {python + postgres:6.2f} ms  wall {wall:6.2f} ms")
