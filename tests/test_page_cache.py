@@ -397,3 +397,22 @@ def test_a_page_with_a_flashed_message_is_not_kept_whole(app, world):
         session["_flashes"] = [("success", "Only this once")]
     assert "Only this once" in client.get(url).get_data(as_text=True)
     assert "Only this once" not in client.get(url).get_data(as_text=True)
+
+
+def test_the_code_that_builds_a_kept_body_reads_only_keyed_parts_of_the_request():
+    """What builds a body may read of the request only what the key holds (the query
+    string, the script root) or what is fixed for a GET (the method; the posted form is
+    read only on a POST, which is never kept), and nothing of the session."""
+    import inspect
+
+    from bugzot.views import bug_form, search
+    from bugzot.views import bugs as bug_views
+
+    builders = [bug_views._body_context, bug_views._form_data, bug_views._choices,
+                bug_views._edit_form, bug_views._posted_from, bug_form.plain_form,
+                search._list_context, search.rows_html, search._cells]
+    allowed = {"args", "script_root", "method", "form"}
+    for function in builders:
+        source = inspect.getsource(function)
+        assert set(re.findall(r"\brequest\.(\w+)", source)) <= allowed, function.__name__
+        assert not re.search(r"\b(session|g)\b[.\[]", source), function.__name__
