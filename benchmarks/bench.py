@@ -12,7 +12,11 @@ same 2 x 4 layout when Apache cannot be used; the report says which), on a
 loopback port, logs in as a seeded Reporter, and runs ``wrk`` (2 threads, 8
 connections, 10 s, median of 3 runs) on: one bug page, the default 50-row list, a
 keyword search with ~1% hits, a sorted, filtered list 100 pages deep, and a
-minimal Flask "hello" app served the same way. One line per page: req/s, p50,
+minimal Flask "hello" app served the same way. Each page is measured twice in the
+same run: with the page cache, and on the same app started with PAGE_CACHE_BYTES = 0
+(the "(built)" lines: every page built from its data); then the bug page again while
+a comment is saved on another bug once a second (every write moves the cache's
+freshness token, so pages are built again). One line per page: req/s, p50,
 p99 and the ratio to hello, against issue 15's goals (``--reference`` an earlier
 20,000-bug output to judge a 1,000,000-bug run against its own ratios). Then the
 CPU per request of the bug page as an Employee, in-process
@@ -194,6 +198,38 @@ class Session:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
 
 
+@contextmanager
+def comment_writer(session: Session, bug_path: str, per_second: float):
+    """A comment posted on ``bug_path`` ``per_second`` times a second while the block
+    runs (each write moves the page cache's freshness token: every page is built again
+    once). Yields a list that holds the count of comments saved."""
+    import threading
+
+    saved, stop = [0], threading.Event()
+
+    def post() -> None:
+        while not stop.wait(1 / per_second):
+            page = session.get(bug_path)
+            fields = {"form": "comment", "comment": f"benchmark write {saved[0]}"}
+            for name in ("csrf_token", "revision"):
+                fields[name] = re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
+            data = urllib.parse.urlencode(fields).encode()
+            try:
+                with session.opener.open(session.base + bug_path, data=data, timeout=30) as reply:
+                    reply.read()
+                saved[0] += 1
+            except urllib.error.HTTPError:
+                pass
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    try:
+        yield saved
+    finally:
+        stop.set()
+        thread.join(35)
+
+
 def deep_cursor_path(session: Session, path: str, pages: int) -> str:
     """Follow "Next" links ``pages`` times from ``path``; the URL of that page."""
     for _ in range(pages):
@@ -317,6 +353,16 @@ def main() -> None:
             rows.append((f"{name} (built)", measure(built + path, args.runs, args.seconds,
                                                     built_cookie)))
 
+        # The same bug page while someone comments on another bug once a second.
+        other = re.search(r'<td><a href="/bugs/(\d+)">', session.get(
+            f"/bugs?sort=id&status=all&after={encode_cursor(args.bugs // 3, args.bugs // 3)}")).group(1)
+        log("measuring bug page while a comment is saved on another bug every second")
+        with comment_writer(session, f"/bugs/{other}", 1.0) as saved:
+            rows.append(("bug page, 1 write/s", measure(base + pages["bug page"], args.runs,
+                                                        args.seconds, cookie)))
+        writes_line = (f"# bug page, 1 write/s: {saved[0]} comments saved on bug {other} while "
+                       "it was measured (each one moves the freshness token)")
+
         ceiling = rows[0][1][0][0]
         print(f"# BugZot benchmark {time.strftime('%Y-%m-%d %H:%M %Z')}: {args.bugs:,} bugs x "
               f"{args.comments_per_bug} comments, PostgreSQL, {server}")
@@ -328,6 +374,7 @@ def main() -> None:
         for name, ((rps, p50, p99), _) in rows:
             print(f"{name:<25} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
                   f"{rps / ceiling:5.3f}x hello{goal(name, rps / ceiling, p99, factor, reference)}")
+        print(writes_line)
         print("# CPU ms per request (all runs of a page): Python WSGI processes, PostgreSQL, "
               "Apache workers; steal = the hypervisor's share of the machine")
         for name, (_, cpu) in rows:
