@@ -40,11 +40,11 @@ def create_app(
     register_extensions(app)
     notify.init_app(app)
     register_blueprints(app)
-    page_cache.init_app(app)
     register_api(app)
     security.init_app(app)
     errors.register_errorhandlers(app)
     hooks.register_hooks(app)
+    page_cache.init_app(app)  # last: its before_request hook runs after the others'
     cli.register_commands(app)
     return app
 

@@ -84,7 +84,9 @@ def _request_user_id() -> int | None:
     """The id of the user who made this request, if one was loaded, without a query: after
     a failed write the user's row is expired, and the database may be gone (a restart)."""
     user = g.get("_login_user")
-    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    if user is None:  # a page served before the view (views/page_cache.py) names its user
+        return g.get("kept_viewer_id")
+    state = sa_inspect(user, raiseerr=False)
     return state.identity[0] if state is not None and state.identity else None
 
 

@@ -274,7 +274,7 @@ def test_a_body_is_kept_until_its_first_relative_time_changes(app, world):
     cache.clear()
     client.get(f"/bugs/{world['bug']}")
     kept = dict(cache._items)
-    assert len(kept) == 2  # the body, and the whole page around it
+    assert len(kept) == 3  # the body, the whole page around it, and that under the login
     for key, body in kept.items():  # "just now": the world's bugs are new
         assert body.expires <= datetime.now(UTC).timestamp() + 45
         cache._items[key] = page_cache.Body(body.title, body.head, "stale", 0.0, 5)
@@ -291,7 +291,7 @@ def test_a_list_that_depends_on_the_clock_is_never_kept(app, world):
     assert client.get("/bugs?changed=1d&status=all").status_code == 200
     assert len(cache) == 0
     assert client.get("/bugs?status=all").status_code == 200
-    assert len(cache) == 2
+    assert len(cache) == 3  # body, whole page, the page under the login token
 
 
 def test_the_store_is_bounded_by_bytes():
@@ -416,3 +416,60 @@ def test_the_code_that_builds_a_kept_body_reads_only_keyed_parts_of_the_request(
         source = inspect.getsource(function)
         assert set(re.findall(r"\brequest\.(\w+)", source)) <= allowed, function.__name__
         assert not re.search(r"\b(session|g)\b[.\[]", source), function.__name__
+
+
+# -- pages served before the view, under the session's login ------------------------------
+def _login_entries(cache) -> list:
+    return [(key, body) for key, body in cache._items.items() if key[0] == "login"]
+
+
+def test_a_page_kept_under_a_login_is_served_without_loading_the_user(app, world):
+    """It runs the freshness token's statement only, says it must not be stored, and
+    never outlives the login."""
+    from bugzot.models.sessions import LoginSession
+    from tests.search_support import recorded_sql
+
+    client = _client(app, "reporter")
+    url = f"/bugs/{world['bug']}"
+    cache = _cache(app)
+    cache.clear()
+    built = _html(client, url)
+    ((key, body),) = _login_entries(cache)
+    otto = db.session.scalar(sa.select(User).where(User.username == "otto"))
+    login = db.session.scalar(sa.select(LoginSession).where(LoginSession.user_id == otto.id)
+                              .order_by(LoginSession.id.desc()))
+    ends = login.expires_at.replace(tzinfo=login.expires_at.tzinfo or UTC).timestamp()
+    assert body.viewer_id == otto.id and body.expires <= ends
+    for _ in range(20):  # (PostgreSQL: another worker's commit may move the token)
+        with recorded_sql() as statements:
+            response = client.get(url)
+        if len(statements) == 1:
+            break
+    assert len(statements) == 1 and "users" not in statements[0], statements
+    assert TOKEN_RE.sub(r"\1<token>", response.get_data(as_text=True)) == built
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_an_ended_login_is_never_served_its_kept_page(app, world):
+    from bugzot.services import sessions
+
+    client = _client(app, "reporter")
+    url = f"/bugs/{world['bug']}"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # kept
+    otto = db.session.scalar(sa.select(User).where(User.username == "otto"))
+    sessions.log_out_everywhere(otto)
+    response = client.get(url)
+    assert response.status_code in (302, 401) and "Kept &lt;page&gt;" not in response.get_data(
+        as_text=True)
+
+
+def test_the_cookie_from_another_browser_is_not_served_the_kept_page(app, world):
+    """Flask-Login's strong protection ties a session to its browser; a kept page is
+    served only to the session it was kept for, as the view would."""
+    client = _client(app, "reporter")
+    url = f"/bugs/{world['bug']}"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # kept
+    stolen = client.get(url, headers={"User-Agent": "Another browser/1.0"})
+    assert stolen.status_code in (302, 401)

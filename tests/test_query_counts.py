@@ -75,9 +75,13 @@ def test_bug_page_queries_do_not_grow_with_comments(client, auth, make_user, mak
     # people, comments with authors, dependencies, CC, product names with the product's
     # catalogue, attachments, history, duplicates with linked bugs, saved searches.
     assert few <= 11
-    # Seen before (the whole page kept): the user and the freshness token (on PostgreSQL
-    # the token's snapshot comes with the user: one statement).
-    with recorded_sql() as statements:
-        kept = client.get(url).get_data(as_text=True)
-    assert _untokened(kept) == _untokened(page)
-    assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 2), statements
+    # Seen before (the whole page kept under the session's login): the freshness token,
+    # nothing else; the user is not loaded. (On PostgreSQL a commit anywhere in the
+    # cluster, another test worker's, moves the token: then the page is built again.)
+    for _ in range(20):
+        with recorded_sql() as statements:
+            kept = client.get(url).get_data(as_text=True)
+        assert _untokened(kept) == _untokened(page)
+        if len(statements) == 1:
+            break
+    assert len(statements) == 1, statements

@@ -39,7 +39,7 @@ from bugzot.services.read import bugs as read
 from bugzot.views import bug_form, page_cache
 
 bp = Blueprint("bugs", __name__)
-DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
+DRAFT_CLEAR = page_cache.DRAFT_CLEAR  # session key: a localStorage draft to drop on the next page
 
 
 def _visible_bug_or_404(bug_id: int):

@@ -38,9 +38,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
-from flask import current_app, render_template, request, session
+from flask import current_app, g, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -50,6 +51,9 @@ from bugzot.extensions import db
 from bugzot.services.read import freshness
 
 EXTENSION = "bugzot.page_cache"
+DRAFT_CLEAR = "bugzot_draft_clear"  # session key: a localStorage draft to drop on the next page
+SERVED_BEFORE_VIEW = frozenset({"bugs.show", "search.bug_list"})  # see serve_kept
+_QUICK = "bugzot.page_cache_quick"  # g: the login-token key this request may fill
 MAX_AGE = 3600  # seconds: a body with no relative time in it is kept at most this long
 _RENDERING = "bugzot.cached_render"  # request.environ: the body being rendered is kept
 # Settings a cached body depends on (templates read ``config``; ``permissions`` reads
@@ -108,6 +112,7 @@ class Body:
     html: str
     expires: float  # time.time() after which it may be out of date
     size: int
+    viewer_id: int | None = None  # (a page kept under a login token: whose it is)
 
 
 class PageCache:
@@ -159,10 +164,12 @@ class PageCache:
 
 def init_app(app: Any) -> None:
     """Give ``app`` its page cache (none when ``PAGE_CACHE_BYTES`` is 0) and hook the
-    database engine's writes (``freshness.install``)."""
+    database engine's writes (``freshness.install``). Call it after the other
+    ``before_request`` hooks are registered: ``serve_kept`` runs last of them."""
     size = int(app.config.get("PAGE_CACHE_BYTES", 0) or 0)
     if size > 0:
         app.extensions[EXTENSION] = PageCache(size)
+        app.before_request(serve_kept)
     with app.app_context():
         freshness.install(app, db.engine)
 
@@ -263,4 +270,77 @@ def page(shell: str, template: str, page_key: Hashable, build: Callable[[], dict
             request.environ.pop(_RENDERING, None)
         found = Body("", "", html, part.expires, len(html))
         store.put((full, shell), found)
+    _keep_for_login(store, found)
     return found.html.replace(store.placeholder, generate_csrf())
+
+
+# -- pages served before the view ---------------------------------------------------------
+def _session_viewer() -> str | None:
+    """Who this request's session says the viewer is, without loading them: their login
+    token ("" for a visitor), or None when only the full path may answer (flashed
+    messages or a draft to clear in the session, a remember-me cookie to log in with,
+    a session Flask-Login's "strong" protection would refuse)."""
+    if session.get("_flashes") or session.get(DRAFT_CLEAR):
+        return None
+    token = session.get("_user_id")
+    if token is None:
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        return None if request.cookies.get(remember) else ""
+    manager = current_app.login_manager
+    if session.get("_id") != manager._session_identifier_generator():
+        return None
+    return str(token)
+
+
+def _login_key(login_token: str) -> tuple:
+    """The key of a whole page under the session's login token (which names one login of
+    one user: any change to that login, the user, their role or anything else in the
+    database moves the freshness token)."""
+    cfg = current_app.config
+    return ("login", request.endpoint, tuple(sorted((request.view_args or {}).items())),
+            request.query_string, request.script_root, login_token,
+            request.cookies.get(timefmt.COOKIE, ""), freshness.token(db.session),
+            tuple(cfg.get(name) for name in CONFIG))
+
+
+def serve_kept():
+    """``before_request``: a whole page kept under this session's login token, served
+    without loading the user or running the view. Kept only by a request that loaded
+    the user and passed the view's permission check with the same token, freshness
+    token and inputs, so the answer is the one the view would give; it never outlives
+    the login (its expiry)."""
+    store = cache()
+    if store is None or request.method != "GET" or request.endpoint not in SERVED_BEFORE_VIEW:
+        return None
+    viewer = _session_viewer()
+    if viewer is None:
+        return None
+    login_key = _login_key(viewer)
+    found = store.get(login_key)
+    if found is None:
+        g.setdefault(_QUICK, (login_key, viewer))
+        return None
+    response = current_app.response_class(
+        found.html.replace(store.placeholder, generate_csrf()), mimetype="text/html")
+    if found.viewer_id is not None:  # (hooks: a logged-in user's page is never stored)
+        g.kept_viewer_id = found.viewer_id
+    return response
+
+
+def _keep_for_login(store: PageCache, found: Body) -> None:
+    """Keep the whole page this request built (or found) under its login-token key too,
+    when ``serve_kept`` asked for it and the user loaded is that login's."""
+    quick = g.pop(_QUICK, None)
+    if quick is None:
+        return
+    login_key, viewer = quick
+    if not viewer:
+        if not current_user.is_authenticated:
+            store.put(login_key, found)
+        return
+    login = getattr(current_user, "login_session", None)
+    if not current_user.is_authenticated or current_user.login_token != viewer or login is None:
+        return
+    ends = login.expires_at.replace(tzinfo=login.expires_at.tzinfo or UTC).timestamp()
+    store.put(login_key, Body("", "", found.html, min(found.expires, ends), found.size,
+                              current_user.id))
