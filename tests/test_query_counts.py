@@ -8,7 +8,6 @@ import re
 import pytest
 from conftest import edit, users_named
 
-from bugzot.extensions import db
 from bugzot.seed.bulk import seed
 from tests.conftest import PASSWORD
 from tests.search_support import comment, listed_ids, page_cache_off, recorded_sql
