@@ -23,8 +23,13 @@ is not there.
 ``page()`` also keeps the whole page (shell and body) when the shell shows nothing of
 the session but its token: no flashed messages, no draft to clear. The shell's inputs
 (``SHELL_INPUTS``: the viewer's name, role and saved searches, the endpoint) are
-covered by the same key. A page seen before then costs the session, the user and the
-token: no template runs.
+covered by the same key. That whole page is also kept under the session's *login
+token* (``serve_kept``, a ``before_request`` hook for ``SERVED_BEFORE_VIEW``): a
+later GET of the same session finds it before the user is loaded or the view runs,
+at the cost of the freshness token. The token covers the login itself (a logout, an
+ended session, a role change all write), Flask-Login's strong session protection is
+checked first, and the entry never outlives the login's expiry; a session holding
+flashes, a draft to clear or only a remember-me cookie takes the full path.
 
 The store is bounded by ``PAGE_CACHE_BYTES`` (0 switches it off) and drops the least
 recently used body; it lives in ``app.extensions``, one per app and process.
