@@ -96,7 +96,8 @@ def load(token: str) -> User | None:
     if not token or len(token) > MAX_TOKEN:
         return None
     now = utcnow()
-    postgres = db.session.get_bind().dialect.name == "postgresql"
+    postgres = (db.session.get_bind().dialect.name == "postgresql"
+                and freshness.wants_snapshot(db.session))
     row = db.session.execute(_BY_TOKEN_PG if postgres else _BY_TOKEN,
                              {"token_hash": _hash(token)}).first()
     if row is None:

@@ -30,10 +30,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Text, event, func, select
+from sqlalchemy.orm import scoped_session
 
 EXTENSION = "bugzot.freshness"
 SNAPSHOT = func.pg_current_snapshot().cast(Text)  # a column any PostgreSQL query may add
-_NOTED = "bugzot.snapshot"  # session.info: a snapshot read with an earlier query
+_NOTED = "bugzot.snapshot"  # session.info: (transaction, a snapshot another query read)
+_MEMO = "bugzot.token"  # session.info: (transaction, the token read in it)
 _DIRTY = "bugzot.wrote"  # connection.info: write statements this transaction ran
 _MARKS = "bugzot.savepoints"  # connection.info: writes when each open savepoint began
 _SEEN = "bugzot.data_version"  # connection.info (SQLite): the data_version last seen
@@ -126,21 +128,45 @@ def _info(conn: Any) -> dict | None:
         return None
 
 
+def _actual(session: Any) -> Any:
+    """The Session behind Flask-SQLAlchemy's ``db.session`` (a scoped session)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def note_snapshot(session: Any, snapshot: str) -> None:
-    """``snapshot`` (``SNAPSHOT``) was read with another query of ``session``: the next
-    ``token()`` uses it instead of asking again (it is as old as that query, so still
-    read before the data it will vouch for)."""
-    session.info[_NOTED] = snapshot
+    """``snapshot`` (``SNAPSHOT``) was read with another query of ``session``: ``token()``
+    uses it instead of asking again, within the same transaction (it is as old as that
+    query, so still read before the data it will vouch for)."""
+    session = _actual(session)
+    session.info[_NOTED] = (session.get_transaction(), snapshot)
+
+
+def wants_snapshot(session: Any) -> bool:
+    """Whether a query of ``session`` should bring ``SNAPSHOT`` along: not when this
+    transaction already holds a token."""
+    session = _actual(session)
+    memo = session.info.get(_MEMO)
+    return memo is None or memo[0] is not session.get_transaction()
 
 
 def token(session: Any) -> tuple:
     """What the database and this process have committed or written, as a hashable
-    value; read it before the data it vouches for."""
+    value; read it before the data it vouches for. Read once per transaction (and
+    again after a write of this process moved the epoch)."""
     fresh = current_app.extensions[EXTENSION]
+    session = _actual(session)
+    transaction = session.get_transaction()
+    memo = session.info.get(_MEMO)
+    if memo is not None and memo[0] is transaction and transaction is not None \
+            and memo[1][0] == fresh.epoch:
+        return memo[1]
     noted = session.info.pop(_NOTED, None)
-    if noted is not None:
-        return fresh.epoch, noted
-    return connection_token(session.connection(), fresh)
+    if noted is not None and noted[0] is transaction and transaction is not None:
+        value = (fresh.epoch, noted[1])
+    else:
+        value = connection_token(session.connection(), fresh)
+    session.info[_MEMO] = (session.get_transaction(), value)
+    return value
 
 
 def connection_token(conn: Any, fresh: Freshness) -> tuple:
