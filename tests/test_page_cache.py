@@ -473,3 +473,19 @@ def test_the_cookie_from_another_browser_is_not_served_the_kept_page(app, world)
     assert client.get(url).status_code == 200  # kept
     stolen = client.get(url, headers={"User-Agent": "Another browser/1.0"})
     assert stolen.status_code in (302, 401)
+
+
+def test_the_token_is_read_once_per_transaction_and_again_after_a_write(app, world):
+    from tests.search_support import recorded_sql
+
+    db.session.commit()  # (a transaction of its own)
+    with recorded_sql() as statements:
+        first = freshness.token(db.session)
+        assert freshness.token(db.session) == first
+    assert len(statements) == 1
+    db.session.get(Bug, world["bug"]).summary = "Changed in this transaction"
+    db.session.flush()
+    after_write = freshness.token(db.session)
+    assert after_write != first  # the write moved the epoch: read again
+    db.session.rollback()
+    assert freshness.token(db.session) not in (first, after_write)  # a new transaction
