@@ -146,3 +146,47 @@ def test_touch_moves_the_mtime_forward_even_within_a_second(tmp_path):
     os.utime(path, (future, future))
     upgrading.touch(path)
     assert path.stat().st_mtime >= future + 1
+
+
+def test_a_real_deadlock_is_a_lost_lock_conflict_and_a_syntax_error_is_not(database_urls):
+    """What ``apply`` retries: PostgreSQL's deadlock victim (the serving release's request
+    and the migration's ALTER TABLE each waiting for the other), not any other error."""
+    import threading
+
+    engine = sa.create_engine(database_urls["postgresql"], poolclass=sa.pool.NullPool)
+    a, b = (f"deadlock_probe_{os.getpid()}_{side}" for side in "ab")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {a} (x int)")
+        conn.exec_driver_sql(f"CREATE TABLE {b} (x int)")
+    errors: list[Exception] = []
+    one, two = engine.connect(), engine.connect()
+    try:
+        one.exec_driver_sql(f"LOCK TABLE {a}")
+        two.exec_driver_sql(f"LOCK TABLE {b}")
+
+        def cross(conn, table: str) -> None:
+            try:
+                conn.exec_driver_sql(f"LOCK TABLE {table}")
+            except sa.exc.DBAPIError as exc:
+                errors.append(exc)
+                conn.rollback()  # the victim's locks go: the other one proceeds
+
+        waiting = threading.Thread(target=cross, args=(one, b))
+        waiting.start()
+        time.sleep(0.3)
+        cross(two, a)
+        waiting.join(30)
+        assert len(errors) == 1 and upgrading.lost_a_lock_conflict(errors[0]), errors
+        try:
+            two.exec_driver_sql("SELEKT 1")
+        except sa.exc.DBAPIError as exc:
+            assert not upgrading.lost_a_lock_conflict(exc)
+        else:
+            raise AssertionError("no syntax error")
+    finally:
+        for conn in (one, two):
+            conn.rollback()
+            conn.close()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {a}, {b}")
+        engine.dispose()

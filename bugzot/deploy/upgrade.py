@@ -80,8 +80,23 @@ def plan(app: Flask) -> tuple[str | None, str, list[Revision]]:
     return current, head, list(reversed(steps))
 
 
+# PostgreSQL's codes for a statement that lost a lock conflict with the serving release
+# (deadlock detected, lock not available, serialization failure): the step's transaction
+# was rolled back whole, so it is tried again.
+LOCK_CONFLICTS = frozenset({"40P01", "55P03", "40001"})
+ATTEMPTS = 5
+
+
+def lost_a_lock_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` is a database error that a retry of the same step may not hit."""
+    return getattr(getattr(exc, "orig", None), "pgcode", None) in LOCK_CONFLICTS
+
+
 def apply(app: Flask, steps: list[Revision], report) -> list[float]:
-    """Run ``steps`` one by one (so a failure names the step); ``report(text)`` as it goes."""
+    """Run ``steps`` one by one (so a failure names the step); ``report(text)`` as it goes.
+    A step that loses a lock conflict with the requests the old release is serving
+    (a deadlock: its ALTER TABLE waits for a request that then waits for it) is rolled
+    back by PostgreSQL and tried again, up to ``ATTEMPTS`` times."""
     from flask_migrate import upgrade
 
     from bugzot.extensions import db
@@ -90,12 +105,19 @@ def apply(app: Flask, steps: list[Revision], report) -> list[float]:
     for step in steps:
         report(f"  applying {step.id}  {step.title}")
         started = time.monotonic()
-        try:
-            upgrade(revision=step.id)
-        except Exception as exc:
-            db.session.rollback()
-            raise UpgradeError(f"migration {step.id} failed, the database stays at the revision before "
-                               f"it:\n{type(exc).__name__}: {exc}") from exc
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                upgrade(revision=step.id)
+                break
+            except Exception as exc:
+                db.session.rollback()
+                if attempt < ATTEMPTS and lost_a_lock_conflict(exc):
+                    report(f"  retrying {step.id}  (attempt {attempt} lost a lock conflict with "
+                           f"a request: {type(exc.orig).__name__})")
+                    time.sleep(0.2 * attempt)
+                    continue
+                raise UpgradeError(f"migration {step.id} failed, the database stays at the revision "
+                                   f"before it:\n{type(exc).__name__}: {exc}") from exc
         seconds.append(time.monotonic() - started)
         report(f"  done     {step.id}  in {seconds[-1]:.1f} s")
     return seconds
