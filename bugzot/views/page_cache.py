@@ -41,7 +41,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -189,13 +190,27 @@ def csrf() -> str:
     return placeholder if placeholder is not None else generate_csrf()
 
 
+def _settings() -> tuple:
+    """The values of the settings a kept page depends on (``CONFIG``)."""
+    cfg = current_app.config
+    return tuple(cfg.get(name) for name in CONFIG)
+
+
+@contextmanager
+def _placeholder_while_rendering(store: PageCache) -> Iterator[None]:
+    """Inside the block, ``csrf()`` writes the store's placeholder, not the token."""
+    request.environ[_RENDERING] = store.placeholder
+    try:
+        yield
+    finally:
+        request.environ.pop(_RENDERING, None)
+
+
 def key(page_key: Hashable) -> tuple:
     """The whole key of a body of this request (see the module's docstring)."""
-    cfg = current_app.config
     return (request.endpoint, page_key, request.query_string, request.script_root,
             current_user.id if current_user.is_authenticated else 0,
-            freshness.token(db.session), timefmt.viewer_zone().key,
-            tuple(cfg.get(name) for name in CONFIG))
+            freshness.token(db.session), timefmt.viewer_zone().key, _settings())
 
 
 def render(template: str, build: Callable[[], dict[str, Any]],
@@ -206,18 +221,17 @@ def render(template: str, build: Callable[[], dict[str, Any]],
     times, e.g. the list's rows)."""
     environ = request.environ
     if store is not None:
-        environ[_RENDERING] = store.placeholder
         environ[timefmt.RECORDING] = [time.time() + MAX_AGE]
     try:
-        values = build()
-        tmpl = current_app.jinja_env.get_or_select_template(template)
-        current_app.update_template_context(values)
-        values["csrf_token"] = csrf
-        module = tmpl.make_module(values)
-        html = str(module)
+        with _placeholder_while_rendering(store) if store is not None else nullcontext():
+            values = build()
+            tmpl = current_app.jinja_env.get_or_select_template(template)
+            current_app.update_template_context(values)
+            values["csrf_token"] = csrf
+            module = tmpl.make_module(values)
+            html = str(module)
     finally:
         expires = environ.pop(timefmt.RECORDING, [0.0])[0]
-        environ.pop(_RENDERING, None)
     title, head = str(getattr(module, "title", "")), str(getattr(module, "head", ""))
     return Body(title, head, html, expires, len(html) + len(title) + len(head))
 
@@ -267,12 +281,9 @@ def page(shell: str, template: str, page_key: Hashable, build: Callable[[], dict
     found = store.get((full, shell))
     if found is None:
         part = _kept_body(store, full, template, build)
-        request.environ[_RENDERING] = store.placeholder
-        try:
+        with _placeholder_while_rendering(store):
             html = render_template(shell, **_shown(part, part.html), **shell_vars,
                                    csrf_token=csrf)
-        finally:
-            request.environ.pop(_RENDERING, None)
         found = Body("", "", html, part.expires, len(html))
         store.put((full, shell), found)
     _keep_for_login(store, found)
@@ -301,11 +312,9 @@ def _login_key(login_token: str) -> tuple:
     """The key of a whole page under the session's login token (which names one login of
     one user: any change to that login, the user, their role or anything else in the
     database moves the freshness token)."""
-    cfg = current_app.config
     return ("login", request.endpoint, tuple(sorted((request.view_args or {}).items())),
             request.query_string, request.script_root, login_token,
-            request.cookies.get(timefmt.COOKIE, ""), freshness.token(db.session),
-            tuple(cfg.get(name) for name in CONFIG))
+            request.cookies.get(timefmt.COOKIE, ""), freshness.token(db.session), _settings())
 
 
 def serve_kept():
